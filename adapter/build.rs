@@ -1,0 +1,77 @@
+//! Generates the adapter's export shims from `wit/`: one `extern "C"` function
+//! per WASI function, under its WIT export name and with the importer's core
+//! signature, forwarding to the hand-written `crate::<package>::<interface>::
+//! <function>`. Interfaces listed in `UNIMPLEMENTED` get trapping stubs
+//! instead (the tool's build script records their names in the adapter it
+//! embeds, so the linker can warn about programs that import them).
+
+#[path = "wit_abi.rs"]
+mod wit_abi;
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use wit_abi::Val;
+
+
+fn main() -> anyhow::Result<()> {
+    let wit = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../wit");
+    println!("cargo:rerun-if-changed={}", wit.display());
+    let mut code = String::new();
+    for f in wit_abi::functions(&wit)? {
+        let params: Vec<String> = f.params.iter().enumerate().map(|(i, t)| format!("p{i}: {}", rust(*t))).collect();
+        let args: Vec<String> = (0..f.params.len()).map(|i| format!("p{i}")).collect();
+        let ret = match f.results.as_slice() {
+            [] => String::new(),
+            [t] => format!(" -> {}", rust(*t)),
+            _ => anyhow::bail!("{}: more than one flat result", f.export_name()),
+        };
+        let body = if !wit_abi::implemented(&f) {
+            "crate::unsupported()".to_string()
+        } else {
+            format!(
+                "crate::{}::{}::{}({})",
+                f.package,
+                snake(&f.interface),
+                rust_fn_name(&f.field),
+                args.join(", ")
+            )
+        };
+        writeln!(
+            code,
+            "#[export_name = \"{}\"]\n#[allow(unused_variables)]\npub unsafe extern \"C\" fn {}_{}({}){ret} {{ {body} }}\n",
+            f.export_name(),
+            snake(&f.interface),
+            rust_fn_name(&f.field),
+            params.join(", "),
+        )?;
+    }
+    std::fs::write(PathBuf::from(std::env::var("OUT_DIR")?).join("exports.rs"), code)?;
+    Ok(())
+}
+
+fn rust(t: Val) -> &'static str {
+    match t {
+        Val::I32 => "i32",
+        Val::I64 => "i64",
+        Val::F32 => "f32",
+        Val::F64 => "f64",
+    }
+}
+
+fn snake(s: &str) -> String {
+    s.replace(['-', '.'], "_")
+}
+
+/// `[method]input-stream.read` -> `input_stream_read`,
+/// `[resource-drop]pollable` -> `drop_pollable`, `get-stdin` -> `get_stdin`.
+fn rust_fn_name(field: &str) -> String {
+    let (prefix, rest) = match field.split_once(']') {
+        Some((p, rest)) => (p.trim_start_matches('['), rest),
+        None => ("", field),
+    };
+    match prefix {
+        "resource-drop" => format!("drop_{}", snake(rest)),
+        "constructor" => format!("new_{}", snake(rest)),
+        _ => snake(rest),
+    }
+}

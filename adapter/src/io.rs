@@ -1,0 +1,420 @@
+//! `wasi:io`: errors, pollables and `poll`, and streams over preview1 fds.
+
+use crate::table::Fd;
+use crate::{p1, put, state, trap, OrTrap};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// An `error` resource: the preview1 errno behind a failed stream operation.
+pub struct Error {
+    pub errno: u16,
+}
+
+/// What a pollable waits for.
+#[derive(Clone, Copy)]
+pub enum Pollable {
+    /// The monotonic clock reaching this instant (ns).
+    Clock(u64),
+    /// The fd being readable / writable.
+    Read(Fd),
+    Write(Fd),
+    /// Always ready (regular files, which never block).
+    Ready,
+}
+
+/// A stream over a preview1 fd, reading or writing at the fd's own position.
+pub struct InputStream {
+    pub fd: Fd,
+    /// Whether reading may block (not a regular file): then a non-blocking
+    /// `read` asks `poll_oneoff` first.
+    pub may_block: bool,
+}
+
+pub struct OutputStream {
+    pub fd: Fd,
+    pub may_block: bool,
+}
+
+fn may_block(fd: Fd) -> bool {
+    p1::filetype(fd) != Some(wasi::FILETYPE_REGULAR_FILE)
+}
+
+impl InputStream {
+    pub fn new(fd: Fd) -> InputStream {
+        InputStream {
+            fd,
+            may_block: may_block(fd),
+        }
+    }
+}
+
+impl OutputStream {
+    pub fn new(fd: Fd) -> OutputStream {
+        OutputStream {
+            fd,
+            may_block: may_block(fd),
+        }
+    }
+}
+
+/// How a stream operation failed.
+pub enum StreamError {
+    Failed(p1::Errno),
+    Closed,
+}
+
+impl From<p1::Errno> for StreamError {
+    fn from(e: p1::Errno) -> Self {
+        StreamError::Failed(e)
+    }
+}
+
+/// The most bytes one `read` or `skip` moves: bounds the buffer allocated
+/// before preview1 says how much there is.
+const MAX_READ: usize = 1 << 20;
+/// The write budget `check-write` grants (preview1 writes block until done).
+const WRITE_BUDGET: u64 = 1 << 20;
+/// Scratch size for skip, splice and write-zeroes.
+const CHUNK: usize = 64 << 10;
+
+/// Writes the error case of a `result<_, stream-error>` whose payload sits at
+/// `off` in the return area.
+unsafe fn put_stream_error(ret: i32, off: usize, e: StreamError) {
+    put(ret, 0, 1u8);
+    match e {
+        StreamError::Failed(errno) => {
+            let h = state::table().push(Error { errno: errno.raw() }, 0);
+            put(ret, off, 0u8);
+            put(ret, off + 4, h);
+        }
+        StreamError::Closed => put(ret, off, 1u8),
+    }
+}
+
+/// Writes `result<u64, stream-error>`.
+unsafe fn put_u64_result(ret: i32, r: Result<u64, StreamError>) {
+    match r {
+        Ok(n) => {
+            put(ret, 0, 0u8);
+            put(ret, 8, n);
+        }
+        Err(e) => put_stream_error(ret, 8, e),
+    }
+}
+
+/// Writes `result<_, stream-error>`.
+unsafe fn put_unit_result(ret: i32, r: Result<(), StreamError>) {
+    match r {
+        Ok(()) => put(ret, 0, 0u8),
+        Err(e) => put_stream_error(ret, 4, e),
+    }
+}
+
+/// Whether `fd` can be read (or written) without blocking right now.
+fn fd_ready(fd: Fd, write: bool) -> bool {
+    let p = if write {
+        Pollable::Write(fd)
+    } else {
+        Pollable::Read(fd)
+    };
+    !poll(&[p], Some(0)).is_empty()
+}
+
+/// Reads up to `len` bytes from `s` into `buf`. Non-blocking unless
+/// `blocking`: then `Ok(0)` means nothing is there yet.
+fn read_into(s: &InputStream, buf: *mut u8, len: usize, blocking: bool) -> Result<usize, StreamError> {
+    if len == 0 || (!blocking && s.may_block && !fd_ready(s.fd, false)) {
+        return Ok(0);
+    }
+    match p1::read(s.fd, buf, len)? {
+        0 => Err(StreamError::Closed),
+        n => Ok(n),
+    }
+}
+
+/// `read`/`blocking-read`: the bytes land directly in a buffer from the
+/// program's `cabi_realloc`, which becomes the returned list.
+unsafe fn read(handle: i32, len: i64, ret: i32, blocking: bool) {
+    let s = state::table().get::<InputStream>(handle);
+    let len = (len as u64).min(MAX_READ as u64) as usize;
+    if !blocking && len != 0 && s.may_block && !fd_ready(s.fd, false) {
+        return put_list(ret, crate::program_alloc(1, 0), 0);
+    }
+    let buf = crate::program_alloc(1, len);
+    match read_into(s, buf, len, true) {
+        Ok(n) => put_list(ret, crate::program_shrink(buf, len, 1, n.max(1)), n),
+        Err(e) => {
+            // The program never sees this buffer; shrink what it costs (the
+            // canonical ABI gives no way to free it).
+            crate::program_shrink(buf, len, 1, 1);
+            put_stream_error(ret, 4, e)
+        }
+    }
+}
+
+unsafe fn put_list(ret: i32, ptr: *mut u8, len: usize) {
+    put(ret, 0, 0u8);
+    put(ret, 4, ptr as i32);
+    put(ret, 8, len as i32);
+}
+
+/// Reads and discards up to `len` bytes.
+fn skip(handle: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
+    let s = state::table().get::<InputStream>(handle);
+    let len = (len as u64).min(CHUNK as u64) as usize;
+    let mut buf: Vec<u8> = vec![0; len];
+    Ok(read_into(s, buf.as_mut_ptr(), len, blocking)? as u64)
+}
+
+fn write(s: &OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
+    Ok(p1::write_all(s.fd, buf, len)?)
+}
+
+fn write_zeroes(handle: i32, len: i64) -> Result<(), StreamError> {
+    let s = state::table().get::<OutputStream>(handle);
+    let zeroes: Vec<u8> = vec![0; (len as u64).min(CHUNK as u64) as usize];
+    let mut left = len as u64;
+    while left > 0 {
+        let n = left.min(CHUNK as u64) as usize;
+        write(s, zeroes.as_ptr(), n)?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// Moves up to `len` bytes from `src` to `dst`.
+fn splice(dst: i32, src: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
+    let table = state::table();
+    let d = table.get::<OutputStream>(dst) as *const OutputStream;
+    let s = table.get::<InputStream>(src);
+    let len = (len as u64).min(CHUNK as u64) as usize;
+    let mut buf: Vec<u8> = vec![0; len];
+    let n = read_into(s, buf.as_mut_ptr(), len, blocking)?;
+    write(unsafe { &*d }, buf.as_ptr(), n)?;
+    Ok(n as u64)
+}
+
+/// Waits until at least one of `pollables` is ready (or `timeout` ns have
+/// passed) and returns the indexes of the ready ones.
+pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
+    use wasi::{Subscription, SubscriptionClock, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU};
+    const TIMER: u64 = u64::MAX;
+    loop {
+        let now = p1::monotonic_now();
+        let mut ready: Vec<u32> = Vec::new();
+        let mut subs: Vec<Subscription> = Vec::with_capacity(pollables.len() + 1);
+        let mut wait = timeout;
+        for (i, p) in pollables.iter().enumerate() {
+            let fd = |tag, fd| Subscription {
+                userdata: i as u64,
+                u: SubscriptionU {
+                    tag,
+                    u: SubscriptionUU {
+                        fd_read: SubscriptionFdReadwrite { file_descriptor: fd },
+                    },
+                },
+            };
+            match *p {
+                Pollable::Clock(at) if at <= now => ready.push(i as u32),
+                Pollable::Clock(at) => wait = Some(wait.map_or(at - now, |w| w.min(at - now))),
+                Pollable::Ready => ready.push(i as u32),
+                Pollable::Read(f) => subs.push(fd(wasi::EVENTTYPE_FD_READ.raw(), f)),
+                Pollable::Write(f) => subs.push(fd(wasi::EVENTTYPE_FD_WRITE.raw(), f)),
+            }
+        }
+        if !ready.is_empty() {
+            wait = Some(0);
+        }
+        if let Some(ns) = wait {
+            subs.push(Subscription {
+                userdata: TIMER,
+                u: SubscriptionU {
+                    tag: wasi::EVENTTYPE_CLOCK.raw(),
+                    u: SubscriptionUU {
+                        clock: SubscriptionClock {
+                            id: wasi::CLOCKID_MONOTONIC,
+                            timeout: ns,
+                            precision: 0,
+                            flags: 0,
+                        },
+                    },
+                },
+            });
+        }
+        let mut events: Vec<wasi::Event> = Vec::with_capacity(subs.len());
+        let n = unsafe { wasi::poll_oneoff(subs.as_ptr(), events.as_mut_ptr(), subs.len()) }.or_trap();
+        unsafe { events.set_len(n) };
+        for e in events.iter().filter(|e| e.userdata != TIMER) {
+            if !ready.contains(&(e.userdata as u32)) {
+                ready.push(e.userdata as u32);
+            }
+        }
+        if ready.is_empty() && timeout.is_none() {
+            // Only the timer fired: a clock pollable is due now.
+            let now = p1::monotonic_now();
+            ready.extend(
+                pollables
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| matches!(p, Pollable::Clock(at) if *at <= now))
+                    .map(|(i, _)| i as u32),
+            );
+        }
+        if !ready.is_empty() || timeout.is_some() {
+            return ready;
+        }
+    }
+}
+
+pub mod error {
+    use super::*;
+
+    pub unsafe fn drop_error(handle: i32) {
+        state::table().delete::<Error>(handle);
+    }
+
+    /// "preview1 errno N": the errno is what a preview1 host reported.
+    pub unsafe fn error_to_debug_string(handle: i32, ret: i32) {
+        let errno = state::table().get::<Error>(handle).errno;
+        // From integer constants: the adapter keeps no strings in memory.
+        let mut s: Vec<u8> = Vec::with_capacity(24);
+        s.extend_from_slice(&u64::from_le_bytes(*b"preview1").to_le_bytes());
+        s.extend_from_slice(&u64::from_le_bytes(*b" errno  ").to_le_bytes());
+        s.truncate(15);
+        let start = s.len();
+        let mut v = errno;
+        loop {
+            s.push(b'0' + (v % 10) as u8);
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        if let Some(digits) = s.get_mut(start..) {
+            digits.reverse();
+        }
+        crate::cli::put_string(ret, &s);
+    }
+}
+
+pub mod poll {
+    use super::*;
+
+    pub unsafe fn poll(list: i32, len: i32, ret: i32) {
+        if len == 0 {
+            trap()
+        }
+        let handles = core::slice::from_raw_parts(list as *const i32, len as usize);
+        let table = state::table();
+        let pollables: Vec<Pollable> = handles.iter().map(|&h| *table.get::<Pollable>(h)).collect();
+        let ready = super::poll(&pollables, None);
+        let out = crate::program_alloc(4, ready.len() * 4);
+        core::ptr::copy_nonoverlapping(ready.as_ptr(), out as *mut u32, ready.len());
+        put(ret, 0, out as i32);
+        put(ret, 4, ready.len() as i32);
+    }
+
+    pub unsafe fn pollable_ready(handle: i32) -> i32 {
+        let p = *state::table().get::<Pollable>(handle);
+        !super::poll(&[p], Some(0)).is_empty() as i32
+    }
+
+    pub unsafe fn pollable_block(handle: i32) {
+        let p = *state::table().get::<Pollable>(handle);
+        super::poll(&[p], None);
+    }
+
+    pub unsafe fn drop_pollable(handle: i32) {
+        state::table().delete::<Pollable>(handle);
+    }
+}
+
+pub mod streams {
+    use super::*;
+
+    pub unsafe fn input_stream_read(handle: i32, len: i64, ret: i32) {
+        read(handle, len, ret, false)
+    }
+
+    pub unsafe fn input_stream_blocking_read(handle: i32, len: i64, ret: i32) {
+        read(handle, len, ret, true)
+    }
+
+    pub unsafe fn input_stream_skip(handle: i32, len: i64, ret: i32) {
+        put_u64_result(ret, skip(handle, len, false))
+    }
+
+    pub unsafe fn input_stream_blocking_skip(handle: i32, len: i64, ret: i32) {
+        put_u64_result(ret, skip(handle, len, true))
+    }
+
+    pub unsafe fn input_stream_subscribe(handle: i32) -> i32 {
+        let table = state::table();
+        let s = table.get::<InputStream>(handle);
+        let p = if s.may_block {
+            Pollable::Read(s.fd)
+        } else {
+            Pollable::Ready
+        };
+        table.push(p, handle as u32)
+    }
+
+    pub unsafe fn drop_input_stream(handle: i32) {
+        state::table().delete::<InputStream>(handle);
+    }
+
+    pub unsafe fn output_stream_check_write(handle: i32, ret: i32) {
+        state::table().get::<OutputStream>(handle);
+        put_u64_result(ret, Ok(WRITE_BUDGET))
+    }
+
+    pub unsafe fn output_stream_write(handle: i32, ptr: i32, len: i32, ret: i32) {
+        let s = state::table().get::<OutputStream>(handle);
+        put_unit_result(ret, write(s, ptr as *const u8, len as usize))
+    }
+
+    pub unsafe fn output_stream_blocking_write_and_flush(handle: i32, ptr: i32, len: i32, ret: i32) {
+        output_stream_write(handle, ptr, len, ret)
+    }
+
+    /// Preview1 writes are complete when they return: nothing to flush.
+    pub unsafe fn output_stream_flush(handle: i32, ret: i32) {
+        state::table().get::<OutputStream>(handle);
+        put_unit_result(ret, Ok(()))
+    }
+
+    pub unsafe fn output_stream_blocking_flush(handle: i32, ret: i32) {
+        output_stream_flush(handle, ret)
+    }
+
+    pub unsafe fn output_stream_subscribe(handle: i32) -> i32 {
+        let table = state::table();
+        let s = table.get::<OutputStream>(handle);
+        let p = if s.may_block {
+            Pollable::Write(s.fd)
+        } else {
+            Pollable::Ready
+        };
+        table.push(p, handle as u32)
+    }
+
+    pub unsafe fn output_stream_write_zeroes(handle: i32, len: i64, ret: i32) {
+        put_unit_result(ret, write_zeroes(handle, len))
+    }
+
+    pub unsafe fn output_stream_blocking_write_zeroes_and_flush(handle: i32, len: i64, ret: i32) {
+        put_unit_result(ret, write_zeroes(handle, len))
+    }
+
+    pub unsafe fn output_stream_splice(handle: i32, src: i32, len: i64, ret: i32) {
+        put_u64_result(ret, splice(handle, src, len, false))
+    }
+
+    pub unsafe fn output_stream_blocking_splice(handle: i32, src: i32, len: i64, ret: i32) {
+        put_u64_result(ret, splice(handle, src, len, true))
+    }
+
+    pub unsafe fn drop_output_stream(handle: i32) {
+        state::table().delete::<OutputStream>(handle);
+    }
+}

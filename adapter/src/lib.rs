@@ -1,0 +1,112 @@
+//! The reverse adapter: every WASI 0.2 function a `wasi:cli/command` program
+//! can import, implemented on `wasi_snapshot_preview1`.
+//!
+//! This module is merged into the program by `wasi-downlevel`, so it follows
+//! strict rules (checked by the tool's `verify` step when it is built): it
+//! imports the program's memory and shares its address space, so it has no
+//! data or element segments and no static addresses. Its state lives in memory
+//! it grows at run time, found through a wasm global that the linker provides
+//! (`state::get`); its shadow stack is allocated by the linker's `_start`.
+//! Every misuse traps.
+//!
+//! The export shims are generated from `wit/` (see `build.rs`); they forward
+//! to the functions of the per-package modules below, which take the flat
+//! canonical-ABI parameters as they come.
+
+#![no_std]
+#![allow(clippy::missing_safety_doc, clippy::module_inception)]
+
+extern crate alloc;
+
+mod cli;
+mod clocks;
+mod io;
+mod p1;
+mod random;
+mod state;
+mod table;
+
+include!(concat!(env!("OUT_DIR"), "/exports.rs"));
+
+/// Traps: the program misused the API (unknown handle, wrong type, ...).
+#[cold]
+#[inline(never)]
+pub fn trap() -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// Traps: the program called a WASI function the adapter does not implement.
+/// The trapping frame's name (kept in the name section) is the WASI export
+/// name, so the runtime's backtrace names the function.
+#[cold]
+#[inline(never)]
+pub fn unsupported() -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    trap()
+}
+
+/// Unwrapping that traps instead of panicking (no panic machinery, no
+/// message strings in memory).
+pub trait OrTrap<T> {
+    fn or_trap(self) -> T;
+}
+
+impl<T> OrTrap<T> for Option<T> {
+    #[inline]
+    fn or_trap(self) -> T {
+        match self {
+            Some(v) => v,
+            None => trap(),
+        }
+    }
+}
+
+impl<T, E> OrTrap<T> for Result<T, E> {
+    #[inline]
+    fn or_trap(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(_) => trap(),
+        }
+    }
+}
+
+#[link(wasm_import_module = "__main_module__")]
+extern "C" {
+    /// The program's own allocator: every list or string handed to the
+    /// program is allocated here, so the program owns it (and a libc that
+    /// lends its caller's buffer here gets reads with no copy).
+    #[link_name = "cabi_realloc"]
+    fn program_realloc(old: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8;
+}
+
+/// Allocates `size` bytes aligned to `align` with the program's allocator.
+pub fn program_alloc(align: usize, size: usize) -> *mut u8 {
+    let p = unsafe { program_realloc(core::ptr::null_mut(), 0, align, size) };
+    if p.is_null() && size != 0 {
+        trap()
+    }
+    p
+}
+
+/// Shrinks an allocation made by `program_alloc` to `new_size` (> 0).
+pub unsafe fn program_shrink(ptr: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8 {
+    if new_size == old_size {
+        return ptr;
+    }
+    let p = unsafe { program_realloc(ptr, old_size, align, new_size) };
+    if p.is_null() {
+        trap()
+    }
+    p
+}
+
+/// Writes `v` at byte offset `off` of the program's return area `ret`.
+#[inline]
+pub unsafe fn put<T>(ret: i32, off: usize, v: T) {
+    ((ret as usize + off) as *mut T).write(v)
+}

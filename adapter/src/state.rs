@@ -1,0 +1,113 @@
+//! The adapter's state: one struct in memory the adapter grows itself on
+//! first use (never the program's data), reached through a wasm global that
+//! the linker provides (`__linker__.state_get/state_set` become
+//! `global.get/global.set` in the merged module).
+
+use crate::table::Table;
+use core::arch::wasm32::memory_grow;
+use dlmalloc::Dlmalloc;
+
+#[link(wasm_import_module = "__linker__")]
+extern "C" {
+    fn state_get() -> *mut u8;
+    fn state_set(state: *mut u8);
+}
+
+#[repr(C)]
+pub struct State {
+    /// The adapter's private heap (growable tables, poll lists, scratch).
+    pub heap: Dlmalloc<Pages>,
+    pub table: Table,
+}
+
+const PAGE: usize = 65536;
+
+#[inline]
+fn get() -> *mut State {
+    let s = unsafe { state_get() } as *mut State;
+    if s.is_null() {
+        init()
+    } else {
+        s
+    }
+}
+
+#[cold]
+fn init() -> *mut State {
+    const PAGES: usize = core::mem::size_of::<State>().div_ceil(PAGE);
+    let page = memory_grow(0, PAGES);
+    if page == usize::MAX {
+        crate::trap()
+    }
+    let s = (page * PAGE) as *mut State;
+    unsafe {
+        s.write(State {
+            heap: Dlmalloc::new_with_allocator(Pages),
+            table: Table::new(),
+        });
+        state_set(s as *mut u8);
+    }
+    s
+}
+
+/// The handle table. Never call while another `&mut` to it is alive.
+#[inline]
+pub fn table() -> &'static mut Table {
+    unsafe { &mut (*get()).table }
+}
+
+/// The adapter's heap; disjoint from the table, so safe to use while the
+/// table is borrowed (the table's `Vec` allocates through it).
+#[inline]
+pub fn heap() -> &'static mut Dlmalloc<Pages> {
+    unsafe { &mut (*get()).heap }
+}
+
+/// The adapter heap's source of memory: fresh pages from `memory.grow`, and
+/// nothing else (dlmalloc's own wasm source would also hand out the region
+/// between `__heap_base` and `__heap_end`, which belongs to the program).
+pub struct Pages;
+
+unsafe impl dlmalloc::Allocator for Pages {
+    fn alloc(&self, size: usize) -> (*mut u8, usize, u32) {
+        let pages = size.div_ceil(PAGE);
+        match memory_grow(0, pages) {
+            usize::MAX => (core::ptr::null_mut(), 0, 0),
+            page => ((page * PAGE) as *mut u8, pages * PAGE, 0),
+        }
+    }
+    fn remap(&self, _: *mut u8, _: usize, _: usize, _: bool) -> *mut u8 {
+        core::ptr::null_mut()
+    }
+    fn free_part(&self, _: *mut u8, _: usize, _: usize) -> bool {
+        false
+    }
+    fn free(&self, _: *mut u8, _: usize) -> bool {
+        false
+    }
+    fn can_release_part(&self, _: u32) -> bool {
+        false
+    }
+    fn allocates_zeros(&self) -> bool {
+        true
+    }
+    fn page_size(&self) -> usize {
+        PAGE
+    }
+}
+
+struct Heap;
+
+unsafe impl core::alloc::GlobalAlloc for Heap {
+    // The C-shaped calls: the Rust-shaped ones assert on sizes, and an
+    // assertion's message would be a data segment.
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        heap().c_memalign(layout.align(), layout.size())
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, _: core::alloc::Layout) {
+        heap().c_free(ptr)
+    }
+}
+
+#[global_allocator]
+static HEAP: Heap = Heap;

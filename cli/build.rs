@@ -1,0 +1,69 @@
+//! Builds the adapter (`../adapter`, for wasm32-unknown-unknown), checks its
+//! shape (`src/verify.rs`), records which of its exports are trapping stubs
+//! in a custom section, and leaves it in `$OUT_DIR/adapter.wasm` for the tool
+//! to embed. A build that breaks the adapter's rules fails here.
+
+#[path = "../adapter/wit_abi.rs"]
+mod wit_abi;
+#[path = "src/verify.rs"]
+mod verify;
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn main() -> Result<()> {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
+    let root = manifest.parent().context("workspace root")?;
+    let adapter_dir = root.join("adapter");
+    for p in ["src", "build.rs", "wit_abi.rs", "Cargo.toml", "Cargo.lock", ".cargo"] {
+        println!("cargo:rerun-if-changed={}", adapter_dir.join(p).display());
+    }
+    println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    println!("cargo:rerun-if-changed=src/verify.rs");
+
+    // A separate target dir: the outer cargo holds a lock on its own.
+    let target_dir = root.join("target").join("adapter");
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&adapter_dir)
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's flags and wrappers are for the host, not the adapter.
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER", "RUSTC_WRAPPER", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"] {
+        cmd.env_remove(var);
+    }
+    let status = cmd.status().context("running cargo to build the adapter")?;
+    if !status.success() {
+        bail!("building the adapter failed (is the wasm32-unknown-unknown target installed? `rustup target add wasm32-unknown-unknown`)");
+    }
+    let built = target_dir.join("wasm32-unknown-unknown/release/wasi_downlevel_adapter.wasm");
+    let wasm = std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
+
+    let funcs = wit_abi::functions(&root.join("wit"))?;
+    let expected: Vec<verify::Expected> = funcs.iter().map(|f| (f.export_name(), vals(&f.params), vals(&f.results))).collect();
+    verify::verify(&wasm, &expected).context("the adapter breaks its rules")?;
+
+    let stubs: Vec<String> = funcs.iter().filter(|f| !wit_abi::implemented(f)).map(|f| f.export_name()).collect();
+    let section = wasm_encoder::CustomSection {
+        name: verify::UNIMPLEMENTED_SECTION.into(),
+        data: stubs.join("\n").into_bytes().into(),
+    };
+    let mut out = wasm;
+    out.push(wasm_encoder::Section::id(&section));
+    wasm_encoder::Encode::encode(&section, &mut out);
+    let dest = PathBuf::from(std::env::var("OUT_DIR")?).join("adapter.wasm");
+    std::fs::write(&dest, out)?;
+    Ok(())
+}
+
+fn vals(v: &[wit_abi::Val]) -> Vec<wasmparser::ValType> {
+    v.iter()
+        .map(|t| match t {
+            wit_abi::Val::I32 => wasmparser::ValType::I32,
+            wit_abi::Val::I64 => wasmparser::ValType::I64,
+            wit_abi::Val::F32 => wasmparser::ValType::F32,
+            wit_abi::Val::F64 => wasmparser::ValType::F64,
+        })
+        .collect()
+}

@@ -1,0 +1,44 @@
+//! wasi-downlevel: turn a WASI 0.2 program (component or core module) into
+//! one core module that imports only `wasi_snapshot_preview1`, and run it.
+//!
+//! The stages, one module each: [`input`] finds the main module, [`link`]
+//! binds its imports, [`shrink`] keeps the adapter code they reach, [`write`]
+//! merges and validates, [`run`] executes on a preview1 runtime.
+
+pub mod input;
+pub mod link;
+pub mod module;
+pub mod run;
+pub mod shrink;
+pub mod verify;
+pub mod write;
+
+use anyhow::Result;
+use module::Module;
+
+/// The adapter module, built from `adapter/` and verified by the build.
+pub const ADAPTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/adapter.wasm"));
+
+pub struct Adapted {
+    pub wasm: Vec<u8>,
+    /// Things the user should know, e.g. imports the adapter only stubs.
+    pub warnings: Vec<String>,
+}
+
+/// Adapts a WASI 0.2 component or core module.
+pub fn adapt(input: &[u8]) -> Result<Adapted> {
+    let main = input::main_module(input)?;
+    let program = Module::parse(main, "the program")?;
+    let adapter = Module::parse(ADAPTER, "the adapter")?;
+    let bindings = link::bind(&program, &adapter)?;
+    let roots = bindings.imports.iter().filter_map(|b| match b {
+        link::Bind::Adapter(f) => Some(*f),
+        link::Bind::Host => None,
+    });
+    let kept = shrink::reachable(&adapter, roots)?;
+    let wasm = write::merge(&program, &adapter, &bindings, &kept)?;
+    Ok(Adapted {
+        wasm,
+        warnings: bindings.warnings,
+    })
+}

