@@ -120,12 +120,17 @@ fn fd_ready(fd: Fd, write: bool) -> bool {
     !poll(&[p], Some(0)).is_empty()
 }
 
+fn known_readable(fd: Fd) -> bool {
+    state::readable().contains(&fd)
+}
+
 /// Reads up to `len` bytes from `s` into `buf`. Non-blocking unless
 /// `blocking`: then `Ok(0)` means nothing is there yet.
 fn read_into(s: &InputStream, buf: *mut u8, len: usize, blocking: bool) -> Result<usize, StreamError> {
-    if len == 0 || (!blocking && s.may_block && !fd_ready(s.fd, false)) {
+    if len == 0 || (!blocking && s.may_block && !known_readable(s.fd) && !fd_ready(s.fd, false)) {
         return Ok(0);
     }
+    state::readable().retain(|&fd| fd != s.fd);
     match p1::read(s.fd, buf, len)? {
         0 => Err(StreamError::Closed),
         n => Ok(n),
@@ -137,7 +142,7 @@ fn read_into(s: &InputStream, buf: *mut u8, len: usize, blocking: bool) -> Resul
 unsafe fn read(handle: i32, len: i64, ret: i32, blocking: bool) {
     let s = state::table().get::<InputStream>(handle);
     let len = (len as u64).min(MAX_READ as u64) as usize;
-    if !blocking && len != 0 && s.may_block && !fd_ready(s.fd, false) {
+    if !blocking && len != 0 && s.may_block && !known_readable(s.fd) && !fd_ready(s.fd, false) {
         return put_list(ret, crate::program_alloc(1, 0), 0);
     }
     let buf = crate::program_alloc(1, len);
@@ -233,7 +238,8 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                     u: SubscriptionUU {
                         clock: SubscriptionClock {
                             id: wasi::CLOCKID_MONOTONIC,
-                            timeout: ns,
+                            // At least 1 ns: uvwasi (Node) treats a zero timeout as none and waits.
+                            timeout: ns.max(1),
                             precision: 0,
                             flags: 0,
                         },
@@ -242,11 +248,24 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             });
         }
         let mut events: Vec<wasi::Event> = Vec::with_capacity(subs.len());
-        let n = unsafe { wasi::poll_oneoff(subs.as_ptr(), events.as_mut_ptr(), subs.len()) }.or_trap();
-        unsafe { events.set_len(n) };
+        match unsafe { wasi::poll_oneoff(subs.as_ptr(), events.as_mut_ptr(), subs.len()) } {
+            Ok(n) => unsafe { events.set_len(n) },
+            // Some hosts (Node) cannot poll some fds (files, /dev/null):
+            // call them ready, and let the read or write that follows wait.
+            Err(_) => {
+                ready.extend(subs.iter().filter(|s| s.userdata != TIMER).map(|s| s.userdata as u32));
+                return ready;
+            }
+        }
         for e in events.iter().filter(|e| e.userdata != TIMER) {
-            if !ready.contains(&(e.userdata as u32)) {
-                ready.push(e.userdata as u32);
+            let i = e.userdata as u32;
+            if !ready.contains(&i) {
+                ready.push(i);
+            }
+            if let Some(Pollable::Read(fd)) = pollables.get(i as usize) {
+                if !known_readable(*fd) {
+                    state::readable().push(*fd);
+                }
             }
         }
         if ready.is_empty() && timeout.is_none() {

@@ -5,6 +5,7 @@
 
 use crate::table::Table;
 use core::arch::wasm32::memory_grow;
+use alloc::vec::Vec;
 use dlmalloc::Dlmalloc;
 
 #[link(wasm_import_module = "__linker__")]
@@ -18,6 +19,10 @@ pub struct State {
     /// The adapter's private heap (growable tables, poll lists, scratch).
     pub heap: Dlmalloc<Pages>,
     pub table: Table,
+    /// Fds a poll found readable and nobody has read since: a non-blocking
+    /// read goes ahead on them without asking `poll_oneoff` again (which on
+    /// some hosts answers a zero timeout before it looks at the fds).
+    pub readable: Vec<u32>,
 }
 
 const PAGE: usize = 65536;
@@ -44,6 +49,7 @@ fn init() -> *mut State {
         s.write(State {
             heap: Dlmalloc::new_with_allocator(Pages),
             table: Table::new(),
+            readable: Vec::new(),
         });
         state_set(s as *mut u8);
     }
@@ -54,6 +60,12 @@ fn init() -> *mut State {
 #[inline]
 pub fn table() -> &'static mut Table {
     unsafe { &mut (*get()).table }
+}
+
+/// See [`State::readable`].
+#[inline]
+pub fn readable() -> &'static mut Vec<u32> {
+    unsafe { &mut (*get()).readable }
 }
 
 /// The adapter's heap; disjoint from the table, so safe to use while the
