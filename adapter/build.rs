@@ -12,13 +12,17 @@ use std::fmt::Write;
 use std::path::PathBuf;
 use wit_abi::Val;
 
-
 fn main() -> anyhow::Result<()> {
     let wit = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../wit");
     println!("cargo:rerun-if-changed={}", wit.display());
     let mut code = String::new();
     for f in wit_abi::functions(&wit)? {
-        let params: Vec<String> = f.params.iter().enumerate().map(|(i, t)| format!("p{i}: {}", rust(*t))).collect();
+        let params: Vec<String> = f
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("p{i}: {}", rust(*t)))
+            .collect();
         let args: Vec<String> = (0..f.params.len()).map(|i| format!("p{i}")).collect();
         let ret = match f.results.as_slice() {
             [] => String::new(),
@@ -45,7 +49,10 @@ fn main() -> anyhow::Result<()> {
             params.join(", "),
         )?;
     }
-    std::fs::write(PathBuf::from(std::env::var("OUT_DIR")?).join("exports.rs"), code)?;
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR")?).join("exports.rs"),
+        code,
+    )?;
     Ok(())
 }
 

@@ -78,7 +78,11 @@ pub fn functions(wit_dir: &Path) -> anyhow::Result<Vec<Func>> {
         };
         for (name, ty) in &iface.types {
             if matches!(resolve.types[*ty].kind, TypeDefKind::Resource) {
-                out.push(func(format!("[resource-drop]{name}"), vec![Val::I32], vec![]));
+                out.push(func(
+                    format!("[resource-drop]{name}"),
+                    vec![Val::I32],
+                    vec![],
+                ));
             }
         }
         for (name, f) in &iface.functions {

@@ -3,10 +3,10 @@
 //! in a custom section, and leaves it in `$OUT_DIR/adapter.wasm` for the tool
 //! to embed. A build that breaks the adapter's rules fails here.
 
-#[path = "../adapter/wit_abi.rs"]
-mod wit_abi;
 #[path = "src/verify.rs"]
 mod verify;
+#[path = "../adapter/wit_abi.rs"]
+mod wit_abi;
 
 use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
@@ -16,7 +16,14 @@ fn main() -> Result<()> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let root = manifest.parent().context("workspace root")?;
     let adapter_dir = root.join("adapter");
-    for p in ["src", "build.rs", "wit_abi.rs", "Cargo.toml", "Cargo.lock", ".cargo"] {
+    for p in [
+        "src",
+        "build.rs",
+        "wit_abi.rs",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo",
+    ] {
         println!("cargo:rerun-if-changed={}", adapter_dir.join(p).display());
     }
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
@@ -30,7 +37,17 @@ fn main() -> Result<()> {
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's flags and wrappers are for the host, not the adapter.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER", "RUSTC_WRAPPER", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+    ] {
         cmd.env_remove(var);
     }
     let status = cmd.status().context("running cargo to build the adapter")?;
@@ -41,10 +58,17 @@ fn main() -> Result<()> {
     let wasm = std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
 
     let funcs = wit_abi::functions(&root.join("wit"))?;
-    let expected: Vec<verify::Expected> = funcs.iter().map(|f| (f.export_name(), vals(&f.params), vals(&f.results))).collect();
+    let expected: Vec<verify::Expected> = funcs
+        .iter()
+        .map(|f| (f.export_name(), vals(&f.params), vals(&f.results)))
+        .collect();
     verify::verify(&wasm, &expected).context("the adapter breaks its rules")?;
 
-    let stubs: Vec<String> = funcs.iter().filter(|f| !wit_abi::implemented(f)).map(|f| f.export_name()).collect();
+    let stubs: Vec<String> = funcs
+        .iter()
+        .filter(|f| !wit_abi::implemented(f))
+        .map(|f| f.export_name())
+        .collect();
     let section = wasm_encoder::CustomSection {
         name: verify::UNIMPLEMENTED_SECTION.into(),
         data: stubs.join("\n").into_bytes().into(),

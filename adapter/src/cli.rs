@@ -149,14 +149,17 @@ pub mod terminal_stdin {
 pub mod terminal_stdout {
     use super::*;
     pub unsafe fn get_terminal_stdout(ret: i32) {
-        terminal(ret, 1, || crate::table::Entry::TerminalOutput(TerminalOutput))
+        terminal(ret, 1, || {
+            crate::table::Entry::TerminalOutput(TerminalOutput)
+        })
     }
 }
 
 pub mod terminal_stderr {
     use super::*;
     pub unsafe fn get_terminal_stderr(ret: i32) {
-        terminal(ret, 2, || crate::table::Entry::TerminalOutput(TerminalOutput))
+        terminal(ret, 2, || {
+            crate::table::Entry::TerminalOutput(TerminalOutput)
+        })
     }
 }
-

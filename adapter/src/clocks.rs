@@ -34,10 +34,16 @@ pub mod wall_clock {
     }
 
     pub unsafe fn now(ret: i32) {
-        datetime(ret, wasi::clock_time_get(wasi::CLOCKID_REALTIME, 1).unwrap_or(0))
+        datetime(
+            ret,
+            wasi::clock_time_get(wasi::CLOCKID_REALTIME, 1).unwrap_or(0),
+        )
     }
 
     pub unsafe fn resolution(ret: i32) {
-        datetime(ret, wasi::clock_res_get(wasi::CLOCKID_REALTIME).unwrap_or(1))
+        datetime(
+            ret,
+            wasi::clock_res_get(wasi::CLOCKID_REALTIME).unwrap_or(1),
+        )
     }
 }

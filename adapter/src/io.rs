@@ -126,7 +126,12 @@ fn known_readable(fd: Fd) -> bool {
 
 /// Reads up to `len` bytes from `s` into `buf`. Non-blocking unless
 /// `blocking`: then `Ok(0)` means nothing is there yet.
-fn read_into(s: &InputStream, buf: *mut u8, len: usize, blocking: bool) -> Result<usize, StreamError> {
+fn read_into(
+    s: &InputStream,
+    buf: *mut u8,
+    len: usize,
+    blocking: bool,
+) -> Result<usize, StreamError> {
     if len == 0 || (!blocking && s.may_block && !known_readable(s.fd) && !fd_ready(s.fd, false)) {
         return Ok(0);
     }
@@ -202,7 +207,9 @@ fn splice(dst: i32, src: i32, len: i64, blocking: bool) -> Result<u64, StreamErr
 /// Waits until at least one of `pollables` is ready (or `timeout` ns have
 /// passed) and returns the indexes of the ready ones.
 pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
-    use wasi::{Subscription, SubscriptionClock, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU};
+    use wasi::{
+        Subscription, SubscriptionClock, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU,
+    };
     const TIMER: u64 = u64::MAX;
     loop {
         let now = p1::monotonic_now();
@@ -215,7 +222,9 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                 u: SubscriptionU {
                     tag,
                     u: SubscriptionUU {
-                        fd_read: SubscriptionFdReadwrite { file_descriptor: fd },
+                        fd_read: SubscriptionFdReadwrite {
+                            file_descriptor: fd,
+                        },
                     },
                 },
             };
@@ -253,7 +262,11 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             // Some hosts (Node) cannot poll some fds (files, /dev/null):
             // call them ready, and let the read or write that follows wait.
             Err(_) => {
-                ready.extend(subs.iter().filter(|s| s.userdata != TIMER).map(|s| s.userdata as u32));
+                ready.extend(
+                    subs.iter()
+                        .filter(|s| s.userdata != TIMER)
+                        .map(|s| s.userdata as u32),
+                );
                 return ready;
             }
         }
@@ -392,7 +405,12 @@ pub mod streams {
         put_unit_result(ret, write(s, ptr as *const u8, len as usize))
     }
 
-    pub unsafe fn output_stream_blocking_write_and_flush(handle: i32, ptr: i32, len: i32, ret: i32) {
+    pub unsafe fn output_stream_blocking_write_and_flush(
+        handle: i32,
+        ptr: i32,
+        len: i32,
+        ret: i32,
+    ) {
         output_stream_write(handle, ptr, len, ret)
     }
 

@@ -94,7 +94,12 @@ pub fn program_alloc(align: usize, size: usize) -> *mut u8 {
 }
 
 /// Shrinks an allocation made by `program_alloc` to `new_size` (> 0).
-pub unsafe fn program_shrink(ptr: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8 {
+pub unsafe fn program_shrink(
+    ptr: *mut u8,
+    old_size: usize,
+    align: usize,
+    new_size: usize,
+) -> *mut u8 {
     if new_size == old_size {
         return ptr;
     }

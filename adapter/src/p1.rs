@@ -33,7 +33,9 @@ pub fn exit(code: u32) -> ! {
 
 /// The fd's file type, or `None` if it is not open.
 pub fn filetype(fd: Fd) -> Option<wasi::Filetype> {
-    unsafe { wasi::fd_fdstat_get(fd) }.ok().map(|s| s.fs_filetype)
+    unsafe { wasi::fd_fdstat_get(fd) }
+        .ok()
+        .map(|s| s.fs_filetype)
 }
 
 /// Whether `fd` is a terminal: a character device that cannot seek (as

@@ -4,8 +4,8 @@
 //! `global.get/global.set` in the merged module).
 
 use crate::table::Table;
-use core::arch::wasm32::memory_grow;
 use alloc::vec::Vec;
+use core::arch::wasm32::memory_grow;
 use dlmalloc::Dlmalloc;
 
 #[link(wasm_import_module = "__linker__")]

@@ -67,7 +67,14 @@ macro_rules! resources {
         }
     )*};
 }
-resources!(InputStream, OutputStream, Pollable, Error, TerminalInput, TerminalOutput);
+resources!(
+    InputStream,
+    OutputStream,
+    Pollable,
+    Error,
+    TerminalInput,
+    TerminalOutput
+);
 
 impl Table {
     pub const fn new() -> Table {
@@ -91,7 +98,9 @@ impl Table {
         let handle = if self.free != 0 {
             let h = self.free;
             let s = self.slots.get_mut(h as usize - 1).or_trap();
-            let Entry::Free { next_free } = s.entry else { trap() };
+            let Entry::Free { next_free } = s.entry else {
+                trap()
+            };
             self.free = next_free;
             *s = slot;
             h
@@ -107,7 +116,10 @@ impl Table {
     }
 
     fn slot(&mut self, handle: u32) -> &mut Slot {
-        let s = self.slots.get_mut((handle as usize).wrapping_sub(1)).or_trap();
+        let s = self
+            .slots
+            .get_mut((handle as usize).wrapping_sub(1))
+            .or_trap();
         if let Entry::Free { .. } = s.entry {
             trap()
         }
@@ -146,4 +158,3 @@ impl Table {
         entry
     }
 }
-

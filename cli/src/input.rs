@@ -29,12 +29,14 @@ pub fn main_module(bytes: &[u8]) -> Result<&[u8]> {
                 }
             }
             Payload::End(_) => depth -= 1,
-            Payload::ModuleSection { unchecked_range: r, .. } if depth == 1 => {
-                modules.push(&bytes[r.start as usize..r.end as usize])
-            }
+            Payload::ModuleSection {
+                unchecked_range: r, ..
+            } if depth == 1 => modules.push(&bytes[r.start as usize..r.end as usize]),
             // wasm-component-ld nests a small component that only re-exports
             // `wasi:cli/run`; a nested component with code is a composition.
-            Payload::ModuleSection { unchecked_range: r, .. } => bail!(
+            Payload::ModuleSection {
+                unchecked_range: r, ..
+            } => bail!(
                 "the component nests a component with code (a core module at offset {}): composed \
                  components are not supported; adapt the program before composing it",
                 r.start
@@ -55,7 +57,10 @@ pub fn main_module(bytes: &[u8]) -> Result<&[u8]> {
 
 fn exports_run(module: &[u8]) -> bool {
     Parser::new(0).parse_all(module).any(|p| match p {
-        Ok(Payload::ExportSection(r)) => r.into_iter().flatten().any(|e| e.name.starts_with(RUN_EXPORT)),
+        Ok(Payload::ExportSection(r)) => r
+            .into_iter()
+            .flatten()
+            .any(|e| e.name.starts_with(RUN_EXPORT)),
         _ => false,
     })
 }

@@ -62,13 +62,18 @@ pub fn bind(program: &Module, adapter: &Module) -> Result<Bindings> {
             imports.push(Bind::Host);
             continue;
         }
-        let Some((iface, v)) = split_version(imp.module).filter(|_| imp.module.starts_with("wasi:")) else {
+        let Some((iface, v)) =
+            split_version(imp.module).filter(|_| imp.module.starts_with("wasi:"))
+        else {
             missing.push(format!("{what} (not a WASI 0.2 import)"));
             imports.push(Bind::Host);
             continue;
         };
         if v[..2] != adapter_version[..2] {
-            missing.push(format!("{what} (WASI {}.{}.{}: only 0.2.x is supported)", v[0], v[1], v[2]));
+            missing.push(format!(
+                "{what} (WASI {}.{}.{}: only 0.2.x is supported)",
+                v[0], v[1], v[2]
+            ));
         } else if v[2] > adapter_version[2] {
             missing.push(format!(
                 "{what} (WASI 0.2.{} is newer than the adapter's 0.2.{})",
@@ -76,7 +81,10 @@ pub fn bind(program: &Module, adapter: &Module) -> Result<Bindings> {
             ));
         }
         let Some(&index) = provided.get(&(iface, imp.name)) else {
-            missing.push(format!("{what} (no such function in WASI 0.2.{})", adapter_version[2]));
+            missing.push(format!(
+                "{what} (no such function in WASI 0.2.{})",
+                adapter_version[2]
+            ));
             imports.push(Bind::Host);
             continue;
         };
@@ -97,7 +105,10 @@ pub fn bind(program: &Module, adapter: &Module) -> Result<Bindings> {
         imports.push(Bind::Adapter(index));
     }
     if !missing.is_empty() {
-        let mut msg = format!("the program imports {} function(s) that no preview1 host provides:", missing.len());
+        let mut msg = format!(
+            "the program imports {} function(s) that no preview1 host provides:",
+            missing.len()
+        );
         for m in &missing {
             write!(msg, "\n  {m}")?;
         }

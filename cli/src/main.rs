@@ -64,10 +64,19 @@ fn real_main() -> Result<i32> {
             for w in &adapted.warnings {
                 eprintln!("warning: {w}");
             }
-            std::fs::write(&output, &adapted.wasm).with_context(|| format!("cannot write {}", output.display()))?;
+            std::fs::write(&output, &adapted.wasm)
+                .with_context(|| format!("cannot write {}", output.display()))?;
             Ok(0)
         }
-        Command::Run { runtime, runtime_path, dirs, env, argv0, input, args } => {
+        Command::Run {
+            runtime,
+            runtime_path,
+            dirs,
+            env,
+            argv0,
+            input,
+            args,
+        } => {
             let adapted = read(&input)?;
             let opts = run::Options {
                 runtime,
@@ -86,7 +95,9 @@ fn real_main() -> Result<i32> {
                     })
                     .collect(),
                 argv0: argv0.unwrap_or_else(|| {
-                    input.file_name().map_or("program.wasm".into(), |n| n.to_string_lossy().into_owned())
+                    input
+                        .file_name()
+                        .map_or("program.wasm".into(), |n| n.to_string_lossy().into_owned())
                 }),
                 args,
                 runtime_path,

@@ -74,7 +74,10 @@ impl<'a> Module<'a> {
                 Payload::TableSection(r) => m.tables = Some(r),
                 Payload::MemorySection(r) => {
                     if r.count() > 1 {
-                        bail!("{what} defines {} memories: only one memory is supported", r.count());
+                        bail!(
+                            "{what} defines {} memories: only one memory is supported",
+                            r.count()
+                        );
                     }
                     m.memories = Some(r)
                 }
@@ -89,7 +92,9 @@ impl<'a> Module<'a> {
                 Payload::DataCountSection { count, .. } => m.data_count = Some(count),
                 Payload::DataSection(r) => m.data = Some(r),
                 Payload::CodeSectionEntry(body) => m.bodies.push(body),
-                Payload::TagSection(_) => bail!("{what} uses exception-handling tags: not supported"),
+                Payload::TagSection(_) => {
+                    bail!("{what} uses exception-handling tags: not supported")
+                }
                 Payload::CustomSection(c) => match c.as_known() {
                     wasmparser::KnownCustom::Name(names) => {
                         for n in names.into_iter().flatten() {
@@ -121,7 +126,10 @@ impl<'a> Module<'a> {
     }
 
     pub fn export(&self, name: &str, kind: wasmparser::ExternalKind) -> Option<u32> {
-        self.exports.iter().find(|e| e.name == name && e.kind == kind).map(|e| e.index)
+        self.exports
+            .iter()
+            .find(|e| e.name == name && e.kind == kind)
+            .map(|e| e.index)
     }
 
     pub fn global_count(&self) -> u32 {
@@ -145,6 +153,11 @@ fn kind(t: &TypeRef) -> &'static str {
 
 /// Formats a function type as `(i32, i64) -> (i32)`.
 pub fn show(ty: &FuncType) -> String {
-    let list = |v: &[wasmparser::ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+    let list = |v: &[wasmparser::ValType]| {
+        v.iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     format!("({}) -> ({})", list(ty.params()), list(ty.results()))
 }

@@ -60,14 +60,25 @@ fn embedded(wasm: &[u8], opts: &Options) -> Result<i32> {
     let module = Module::new(&engine, wasm).context("the embedded engine rejected the module")?;
     let mut builder = WasiCtxBuilder::new();
     builder.inherit_stdio();
+    if stdin_is_device() {
+        // wasi-common traps when polling a non-terminal device (/dev/null):
+        // hand it over as a plain stream, which the adapter treats as ready.
+        builder.stdin(Box::new(wasmi_wasi::wasi_common::pipe::ReadPipe::new(
+            std::io::stdin(),
+        )));
+    }
     let mut argv = vec![opts.argv0.clone()];
     argv.extend(opts.args.iter().cloned());
     builder.args(&argv).context("bad argument")?;
-    builder.envs(&opts.env_pairs()).context("bad environment variable")?;
+    builder
+        .envs(&opts.env_pairs())
+        .context("bad environment variable")?;
     for (host, guest) in &opts.dirs {
         let dir = Dir::open_ambient_dir(host, ambient_authority())
             .with_context(|| format!("cannot open directory {}", host.display()))?;
-        builder.preopened_dir(dir, guest).map_err(|e| anyhow::anyhow!("{e}"))?;
+        builder
+            .preopened_dir(dir, guest)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let mut store = Store::new(&engine, builder.build());
     let mut linker = <Linker<WasiCtx>>::new(&engine);
@@ -88,6 +99,19 @@ fn embedded(wasm: &[u8], opts: &Options) -> Result<i32> {
             }
         },
     }
+}
+
+/// Whether stdin is a character device other than a terminal.
+fn stdin_is_device() -> bool {
+    use std::io::IsTerminal;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let meta = std::fs::metadata("/dev/stdin");
+        !std::io::stdin().is_terminal() && meta.is_ok_and(|m| m.file_type().is_char_device())
+    }
+    #[cfg(not(unix))]
+    false
 }
 
 /// Where `make runtimes` installs the runtimes.
@@ -117,7 +141,11 @@ pub fn find(runtime: Runtime, explicit: Option<&Path>) -> Result<PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-        .with_context(|| format!("cannot find `{name}`: run `make runtimes`, put it on PATH, or pass --runtime-path"))
+        .with_context(|| {
+            format!(
+                "cannot find `{name}`: run `make runtimes`, put it on PATH, or pass --runtime-path"
+            )
+        })
 }
 
 /// The launcher the `node` runtime runs: `node:wasi` with wasmtime's flags.
@@ -128,10 +156,14 @@ fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
     // A private folder holding the module under the program's name, so that
     // runtimes that pass the module's path as args[0] (iwasm) pass argv0.
     let dir = TempDir::new()?;
-    let name = Path::new(&opts.argv0).file_name().map_or("program.wasm".into(), |n| n.to_os_string());
+    let name = Path::new(&opts.argv0)
+        .file_name()
+        .map_or("program.wasm".into(), |n| n.to_os_string());
     let module = dir.0.join(&name);
     std::fs::write(&module, wasm)?;
-    let abs = |p: &Path| std::fs::canonicalize(p).with_context(|| format!("cannot open directory {}", p.display()));
+    let abs = |p: &Path| {
+        std::fs::canonicalize(p).with_context(|| format!("cannot open directory {}", p.display()))
+    };
     let env = opts.env_pairs();
     let mut cmd;
     match runtime {
@@ -139,7 +171,8 @@ fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
             cmd = Command::new(exe);
             cmd.arg("run").arg("--argv0").arg(&opts.argv0);
             for (host, guest) in &opts.dirs {
-                cmd.arg("--dir").arg(format!("{}::{guest}", abs(host)?.display()));
+                cmd.arg("--dir")
+                    .arg(format!("{}::{guest}", abs(host)?.display()));
             }
             for (k, v) in &env {
                 cmd.arg("--env").arg(format!("{k}={v}"));
@@ -161,9 +194,13 @@ fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
             let launcher = dir.0.join("node-wasi.mjs");
             std::fs::write(&launcher, NODE_LAUNCHER)?;
             cmd = Command::new(exe);
-            cmd.arg("--no-warnings").arg(&launcher).arg("--argv0").arg(&opts.argv0);
+            cmd.arg("--no-warnings")
+                .arg(&launcher)
+                .arg("--argv0")
+                .arg(&opts.argv0);
             for (host, guest) in &opts.dirs {
-                cmd.arg("--dir").arg(format!("{}::{guest}", abs(host)?.display()));
+                cmd.arg("--dir")
+                    .arg(format!("{}::{guest}", abs(host)?.display()));
             }
             for (k, v) in &env {
                 cmd.arg("--env").arg(format!("{k}={v}"));
@@ -173,7 +210,9 @@ fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
         Runtime::Embedded => unreachable!(),
     }
     cmd.args(&opts.args);
-    let status = cmd.status().with_context(|| format!("starting {:?}", cmd.get_program()))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
     Ok(exit_code(status))
 }
 

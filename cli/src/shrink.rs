@@ -17,7 +17,8 @@ pub struct Kept {
 impl Kept {
     /// Reached defined adapter functions, in index order.
     pub fn defined<'a>(&'a self, adapter: &'a Module) -> impl Iterator<Item = u32> + 'a {
-        (adapter.imports.len() as u32..self.reached.len() as u32).filter(|&i| self.reached[i as usize])
+        (adapter.imports.len() as u32..self.reached.len() as u32)
+            .filter(|&i| self.reached[i as usize])
     }
 
     pub fn any(&self) -> bool {
@@ -37,7 +38,10 @@ pub fn reachable(adapter: &Module, roots: impl IntoIterator<Item = u32>) -> Resu
         if std::mem::replace(&mut kept.reached[f as usize], true) {
             continue;
         }
-        let Some(body) = (f as usize).checked_sub(n_imports).map(|i| &adapter.bodies[i]) else {
+        let Some(body) = (f as usize)
+            .checked_sub(n_imports)
+            .map(|i| &adapter.bodies[i])
+        else {
             continue;
         };
         for op in body.get_operators_reader()? {

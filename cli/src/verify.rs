@@ -49,16 +49,23 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                             let ok = match (imp.module, imp.name) {
                                 ("wasi_snapshot_preview1", _) => true,
                                 ("__main_module__", "cabi_realloc") => {
-                                    ty.params() == [ValType::I32; 4] && ty.results() == [ValType::I32]
+                                    ty.params() == [ValType::I32; 4]
+                                        && ty.results() == [ValType::I32]
                                 }
-                                ("__linker__", "state_get") => ty.params().is_empty() && ty.results() == [ValType::I32],
-                                ("__linker__", "state_set") => ty.params() == [ValType::I32] && ty.results().is_empty(),
+                                ("__linker__", "state_get") => {
+                                    ty.params().is_empty() && ty.results() == [ValType::I32]
+                                }
+                                ("__linker__", "state_set") => {
+                                    ty.params() == [ValType::I32] && ty.results().is_empty()
+                                }
                                 _ => false,
                             };
                             ensure!(ok, "{what}: not allowed (or wrong type {ty:?})");
                             func_types.push(t);
                         }
-                        TypeRef::Memory(_) if (imp.module, imp.name) == ("env", "memory") => memory_imports += 1,
+                        TypeRef::Memory(_) if (imp.module, imp.name) == ("env", "memory") => {
+                            memory_imports += 1
+                        }
                         _ => bail!("{what}: only functions and env.memory may be imported"),
                     }
                 }
@@ -76,7 +83,10 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                 for (i, g) in r.into_iter().enumerate() {
                     let g = g?;
                     let sp = i == 0 && g.ty.content_type == ValType::I32;
-                    ensure!(sp || !g.ty.mutable, "global {i} is mutable: only global 0 (the shadow stack pointer) may be");
+                    ensure!(
+                        sp || !g.ty.mutable,
+                        "global {i} is mutable: only global 0 (the shadow stack pointer) may be"
+                    );
                 }
             }
             Payload::ExportSection(r) => {
@@ -89,7 +99,8 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
             }
             Payload::CodeSectionEntry(body) => {
                 for op in body.get_operators_reader()? {
-                    if let Operator::CallIndirect { .. } | Operator::ReturnCallIndirect { .. } = op? {
+                    if let Operator::CallIndirect { .. } | Operator::ReturnCallIndirect { .. } = op?
+                    {
                         bail!("uses call_indirect (the linker does not merge tables)");
                     }
                 }
@@ -97,7 +108,10 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
             _ => {}
         }
     }
-    ensure!(memory_imports == 1, "must import exactly one memory, env.memory");
+    ensure!(
+        memory_imports == 1,
+        "must import exactly one memory, env.memory"
+    );
     for (name, params, results) in expected {
         let (_, index) = exports
             .iter()
@@ -111,7 +125,10 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
     }
     for (name, _) in &exports {
         if name.starts_with("wasi:") {
-            ensure!(expected.iter().any(|(n, ..)| n == name), "exports {name}, which the WIT does not define");
+            ensure!(
+                expected.iter().any(|(n, ..)| n == name),
+                "exports {name}, which the WIT does not define"
+            );
         }
     }
     Ok(())

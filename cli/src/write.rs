@@ -18,8 +18,8 @@ use std::borrow::Cow;
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, EntityType, ExportKind, ExportSection, Function,
-    FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction,
-    MemArg, NameMap, NameSection, TypeSection, ValType,
+    FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg, NameMap,
+    NameSection, TypeSection, ValType,
 };
 use wasmparser::{ExternalKind, Operator};
 
@@ -51,7 +51,9 @@ impl Reencode for Remap {
     fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
         match self.funcs.get(func as usize) {
             Some(&f) if f != ABSENT => Ok(f),
-            _ => Err(reencode::Error::UserError(anyhow!("reference to function {func}, which was not kept"))),
+            _ => Err(reencode::Error::UserError(anyhow!(
+                "reference to function {func}, which was not kept"
+            ))),
         }
     }
 
@@ -92,7 +94,12 @@ fn user(e: reencode::Error<anyhow::Error>) -> anyhow::Error {
     }
 }
 
-pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings, kept: &Kept) -> Result<Vec<u8>> {
+pub fn merge<'a>(
+    program: &Module<'a>,
+    adapter: &Module<'a>,
+    bindings: &Bindings,
+    kept: &Kept,
+) -> Result<Vec<u8>> {
     // Entry point and memory of the program.
     let run = program
         .exports
@@ -101,10 +108,17 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
         .context("the program's main module does not export `wasi:cli/run@0.2.N#run`")?;
     let run_ty = program.func_type(run.index);
     if !run_ty.params().is_empty() || run_ty.results() != [wasmparser::ValType::I32] {
-        bail!("the program's `{}` export has type {}, expected () -> (i32)", run.name, crate::module::show(run_ty));
+        bail!(
+            "the program's `{}` export has type {}, expected () -> (i32)",
+            run.name,
+            crate::module::show(run_ty)
+        );
     }
     if program.memory_count() != 1 {
-        bail!("the program's main module must define exactly one memory (it defines {})", program.memory_count());
+        bail!(
+            "the program's main module must define exactly one memory (it defines {})",
+            program.memory_count()
+        );
     }
 
     // Types: the program's, the adapter's, then the synthesized functions'.
@@ -121,14 +135,27 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
     types.ty().function([ValType::I32], []); // proc_exit
 
     // Imports: the program's preview1 imports, then the adapter's it needs.
-    let mut all_types: Vec<wasmparser::FuncType> = program.types.iter().chain(&adapter.types).cloned().collect();
+    let mut all_types: Vec<wasmparser::FuncType> = program
+        .types
+        .iter()
+        .chain(&adapter.types)
+        .cloned()
+        .collect();
     all_types.push(wasmparser::FuncType::new([], []));
     all_types.push(wasmparser::FuncType::new([wasmparser::ValType::I32; 3], []));
     all_types.push(wasmparser::FuncType::new([wasmparser::ValType::I32], []));
     let mut imports = ImportSection::new();
     let mut import_names: Vec<(&str, &str, u32)> = Vec::new();
-    let import = |imports: &mut ImportSection, names: &mut Vec<(&'a str, &'a str, u32)>, module: &'a str, name: &'a str, ty: u32| -> Result<u32> {
-        if let Some(i) = names.iter().position(|(m, n, _)| *m == module && *n == name) {
+    let import = |imports: &mut ImportSection,
+                  names: &mut Vec<(&'a str, &'a str, u32)>,
+                  module: &'a str,
+                  name: &'a str,
+                  ty: u32|
+     -> Result<u32> {
+        if let Some(i) = names
+            .iter()
+            .position(|(m, n, _)| *m == module && *n == name)
+        {
             if all_types[names[i].2 as usize] != all_types[ty as usize] {
                 bail!("{module}.{name} is imported with two different types");
             }
@@ -141,7 +168,13 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
     let mut program_funcs = vec![ABSENT; program.imports.len() + program.funcs.len()];
     for (i, (imp, bind)) in program.imports.iter().zip(&bindings.imports).enumerate() {
         if let Bind::Host = bind {
-            program_funcs[i] = import(&mut imports, &mut import_names, imp.module, imp.name, imp.ty)?;
+            program_funcs[i] = import(
+                &mut imports,
+                &mut import_names,
+                imp.module,
+                imp.name,
+                imp.ty,
+            )?;
         }
     }
     let mut adapter_funcs = vec![ABSENT; adapter.imports.len() + adapter.funcs.len()];
@@ -151,7 +184,13 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
             adapter_funcs[i] = import(&mut imports, &mut import_names, imp.module, imp.name, ty)?;
         }
     }
-    let proc_exit = import(&mut imports, &mut import_names, PREVIEW1, "proc_exit", synth_types + 2)?;
+    let proc_exit = import(
+        &mut imports,
+        &mut import_names,
+        PREVIEW1,
+        "proc_exit",
+        synth_types + 2,
+    )?;
     let n_imports = import_names.len() as u32;
 
     // Functions: the program's, the kept adapter's, then the synthesized ones.
@@ -165,9 +204,14 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
         adapter_funcs[a as usize] = next;
         next += 1;
     }
+    // Synthesized: `_start`, and the byte loops only if kept code needs them.
     let start_fn = next;
-    let copy_fn = next + 1;
-    let fill_fn = next + 2;
+    let copy_fn = if kept.uses_copy { next + 1 } else { ABSENT };
+    let fill_fn = if kept.uses_fill {
+        next + 1 + kept.uses_copy as u32
+    } else {
+        ABSENT
+    };
     for (i, bind) in bindings.imports.iter().enumerate() {
         if let Bind::Adapter(a) = bind {
             program_funcs[i] = adapter_funcs[*a as usize];
@@ -194,15 +238,23 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
         funcs.function(t);
     }
     for &a in &kept_defined {
-        funcs.function(adapter.funcs[a as usize - adapter.imports.len()] + program.types.len() as u32);
+        funcs.function(
+            adapter.funcs[a as usize - adapter.imports.len()] + program.types.len() as u32,
+        );
     }
     funcs.function(synth_types);
-    funcs.function(synth_types + 1);
-    funcs.function(synth_types + 1);
+    for _ in 0..kept.uses_copy as u32 + kept.uses_fill as u32 {
+        funcs.function(synth_types + 1);
+    }
 
     // Globals: the program's, the adapter's, then the adapter's state pointer.
     let mut globals = GlobalSection::new();
-    let mut prog = Remap { funcs: program_funcs.clone(), types: 0, globals: 0, adapter: None };
+    let mut prog = Remap {
+        funcs: program_funcs.clone(),
+        types: 0,
+        globals: 0,
+        adapter: None,
+    };
     if let Some(g) = program.globals.clone() {
         prog.parse_global_section(&mut globals, g).map_err(user)?;
     }
@@ -212,12 +264,25 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
         funcs: adapter_funcs,
         types: program.types.len() as u32,
         globals: adapter_globals,
-        adapter: Some(AdapterRewrites { state_get, state_set, state_global, copy: copy_fn, fill: fill_fn }),
+        adapter: Some(AdapterRewrites {
+            state_get,
+            state_set,
+            state_global,
+            copy: copy_fn,
+            fill: fill_fn,
+        }),
     };
     if let Some(g) = adapter.globals.clone() {
         adap.parse_global_section(&mut globals, g).map_err(user)?;
     }
-    globals.global(GlobalType { val_type: ValType::I32, mutable: true, shared: false }, &ConstExpr::i32_const(0));
+    globals.global(
+        GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        },
+        &ConstExpr::i32_const(0),
+    );
 
     let mut exports = ExportSection::new();
     exports.export("memory", ExportKind::Memory, 0);
@@ -226,7 +291,8 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
     // Code.
     let mut code = CodeSection::new();
     for body in &program.bodies {
-        prog.parse_function_body(&mut code, body.clone()).map_err(user)?;
+        prog.parse_function_body(&mut code, body.clone())
+            .map_err(user)?;
     }
     for &a in &kept_defined {
         let body = adapter.bodies[a as usize - adapter.imports.len()].clone();
@@ -235,9 +301,17 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
     // The adapter's stack pointer is its global 0 (the build's verify step
     // checks that); the stack is only needed if adapter code was kept.
     let stack_pointer = kept.any().then_some(adapter_globals);
-    code.function(&start_function(stack_pointer, program_funcs[run.index as usize], proc_exit));
-    code.function(&copy_function());
-    code.function(&fill_function());
+    code.function(&start_function(
+        stack_pointer,
+        program_funcs[run.index as usize],
+        proc_exit,
+    ));
+    if kept.uses_copy {
+        code.function(&copy_function());
+    }
+    if kept.uses_fill {
+        code.function(&fill_function());
+    }
 
     // Assemble.
     let mut out = wasm_encoder::Module::new();
@@ -254,7 +328,9 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
     }
     out.section(&globals).section(&exports);
     if let Some(s) = program.start {
-        out.section(&wasm_encoder::StartSection { function_index: program_funcs[s as usize] });
+        out.section(&wasm_encoder::StartSection {
+            function_index: program_funcs[s as usize],
+        });
     }
     if let Some(e) = program.elements.clone() {
         let mut elems = wasm_encoder::ElementSection::new();
@@ -288,8 +364,12 @@ pub fn merge<'a>(program: &Module<'a>, adapter: &Module<'a>, bindings: &Bindings
         }
     }
     named.push((start_fn, "_start".into()));
-    named.push((copy_fn, "wasi-downlevel:memory-copy".into()));
-    named.push((fill_fn, "wasi-downlevel:memory-fill".into()));
+    if kept.uses_copy {
+        named.push((copy_fn, "wasi-downlevel:memory-copy".into()));
+    }
+    if kept.uses_fill {
+        named.push((fill_fn, "wasi-downlevel:memory-fill".into()));
+    }
     named.sort_by_key(|(i, _)| *i);
     named.dedup_by_key(|(i, _)| *i);
     for (i, n) in &named {
@@ -355,7 +435,12 @@ fn start_function(stack_pointer: Option<u32>, run: u32, proc_exit: u32) -> Funct
 }
 
 fn byte() -> MemArg {
-    MemArg { offset: 0, align: 0, target: wasm_encoder::MemArgTarget::Memory(0), ordering: None }
+    MemArg {
+        offset: 0,
+        align: 0,
+        target: wasm_encoder::MemArgTarget::Memory(0),
+        ordering: None,
+    }
 }
 
 /// `memory.copy` as a byte loop: (dst, src, n), overlapping ranges allowed.

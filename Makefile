@@ -1,0 +1,44 @@
+# wasi-downlevel: the two commands for a fresh machine are `make run` and
+# `make test`; both install what they need (rustup targets, runtimes).
+
+CARGO ?= cargo
+JOBS ?= 2
+TOOL := target/release/wasi-downlevel
+EXAMPLES := examples/target/wasm32-wasip2/release
+STAMP := .cache/stamps
+
+.PHONY: run test build examples runtimes targets lint clean
+
+# Build everything and run examples/hello on the embedded preview1 engine.
+run: build examples
+	printf 'some input data' | $(TOOL) run --env GREETING=hi $(EXAMPLES)/hello.wasm a 'b c'
+
+test: build examples runtimes
+	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
+	$(CARGO) test --release -j$(JOBS) -- --test-threads=2
+
+build: targets
+	$(CARGO) build --release -j$(JOBS)
+
+examples: targets
+	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip2 --manifest-path examples/Cargo.toml
+
+# The preview1 runtimes (wasmtime, iwasm, node) and the native wasmtime CLI,
+# into .cache/runtimes, where `run --runtime X` looks first.
+runtimes:
+	bash scripts/install-runtimes.sh
+
+targets: $(STAMP)/targets
+$(STAMP)/targets:
+	rustup target add wasm32-wasip2 wasm32-unknown-unknown
+	mkdir -p $(STAMP) && touch $@
+
+lint: build
+	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
+	$(CARGO) clippy --release -j$(JOBS) --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf examples/target target/adapter

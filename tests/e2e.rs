@@ -1,0 +1,232 @@
+//! End to end: the example programs, built for wasm32-wasip2 (`make
+//! examples`), adapted and run on every preview1 runtime, must give the same
+//! stdout, stderr and exit status as the same component run natively on the
+//! wasmtime CLI (`make runtimes` installs it).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use wasi_downlevel::run::{find, Runtime};
+
+const RUNTIMES: [Runtime; 4] = [
+    Runtime::Embedded,
+    Runtime::Wasmtime,
+    Runtime::Iwasm,
+    Runtime::Node,
+];
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn example(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    assert!(
+        p.exists(),
+        "{} is missing: run `make examples`",
+        p.display()
+    );
+    p
+}
+
+/// Runs `cmd` with `stdin` piped in, killing it after `TIMEOUT`.
+fn output(mut cmd: Command, stdin: Option<&[u8]>) -> Output {
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .env_remove("RUST_BACKTRACE");
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
+    if let Some(data) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+        });
+    }
+    // Read the pipes on threads so a chatty child cannot block on them.
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut v).map(|_| v)
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut v).map(|_| v)
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("{cmd:?} did not finish within {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap().unwrap(),
+        stderr: err.join().unwrap().unwrap(),
+    }
+}
+
+struct Case<'a> {
+    program: &'a str,
+    args: &'a [&'a str],
+    env: &'a [&'a str],
+    stdin: Option<&'a [u8]>,
+}
+
+fn check(case: Case) {
+    let wasm = example(case.program);
+    let mut native =
+        Command::new(find(Runtime::Wasmtime, None).expect("wasmtime: run `make runtimes`"));
+    native.arg("run");
+    for e in case.env {
+        native.arg("--env").arg(e);
+    }
+    native.arg(&wasm).args(case.args);
+    let want = output(native, case.stdin);
+    for rt in RUNTIMES {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-downlevel"));
+        cmd.arg("run")
+            .arg("--runtime")
+            .arg(format!("{rt:?}").to_lowercase());
+        for e in case.env {
+            cmd.arg("--env").arg(e);
+        }
+        cmd.arg(&wasm).args(case.args);
+        let got = output(cmd, case.stdin);
+        let what = format!("{} {:?} on {rt:?}", case.program, case.args);
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "stdout of {what}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&got.stderr),
+            String::from_utf8_lossy(&want.stderr),
+            "stderr of {what}"
+        );
+        assert_eq!(
+            got.status.code(),
+            want.status.code(),
+            "exit status of {what}"
+        );
+    }
+}
+
+#[test]
+fn hello() {
+    check(Case {
+        program: "hello",
+        args: &["a", "b c"],
+        env: &["GREETING=hi", "HELLO_B=1", "HELLO_A=2", "OTHER=x"],
+        stdin: Some(b"some input data"),
+    });
+}
+
+#[test]
+fn hello_exit_code() {
+    check(Case {
+        program: "hello",
+        args: &["--exit", "3"],
+        env: &[],
+        stdin: None,
+    });
+}
+
+#[test]
+fn streams() {
+    check(Case {
+        program: "streams",
+        args: &["one", "two"],
+        env: &[],
+        stdin: Some(b"hello, world: the rest of the data"),
+    });
+}
+
+#[test]
+fn streams_exit_with_code() {
+    check(Case {
+        program: "streams",
+        args: &["--exit-with-code", "7"],
+        env: &[],
+        stdin: Some(b"abcdefghijklmnop"),
+    });
+}
+
+#[test]
+fn streams_empty_stdin() {
+    check(Case {
+        program: "streams",
+        args: &[],
+        env: &[],
+        stdin: None,
+    });
+}
+
+#[test]
+fn p1_dependency() {
+    check(Case {
+        program: "p1-dep",
+        args: &[],
+        env: &[],
+        stdin: None,
+    });
+}
+
+#[test]
+fn poll() {
+    check(Case {
+        program: "poll",
+        args: &[],
+        env: &[],
+        stdin: Some(b"some input data"),
+    });
+}
+
+#[test]
+fn poll_empty_stdin() {
+    check(Case {
+        program: "poll",
+        args: &[],
+        env: &[],
+        stdin: None,
+    });
+}
+
+/// Every adapted example imports only preview1, validates, and keeps only
+/// the adapter code it reaches (far less than the whole adapter).
+#[test]
+fn adapted_shape() {
+    let full = wasi_downlevel::ADAPTER.len();
+    for name in ["hello", "streams", "p1-dep", "poll"] {
+        let input = std::fs::read(example(name)).unwrap();
+        let out = wasi_downlevel::adapt(&input).unwrap();
+        wasmparser::Validator::new()
+            .validate_all(&out.wasm)
+            .unwrap();
+        for payload in wasmparser::Parser::new(0).parse_all(&out.wasm) {
+            if let wasmparser::Payload::ImportSection(r) = payload.unwrap() {
+                for imp in r.into_imports() {
+                    assert_eq!(imp.unwrap().module, "wasi_snapshot_preview1", "{name}");
+                }
+            }
+        }
+        let main = wasi_downlevel::input::main_module(&input).unwrap();
+        let added = out.wasm.len() as i64 - main.len() as i64;
+        assert!(
+            added < full as i64 / 2,
+            "{name}: the adapter added {added} bytes, the whole adapter is {full}"
+        );
+    }
+}

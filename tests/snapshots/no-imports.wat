@@ -1,0 +1,18 @@
+;; No imports at all: no adapter code is kept, and `_start` only calls `run`
+;; (and `proc_exit` on failure).
+(module
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+
+  (func $cabi_realloc (export "cabi_realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $new_size i32) (result i32)
+    (local $ptr i32)
+    (local.set $ptr
+      (i32.and
+        (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
+        (i32.sub (i32.const 0) (local.get $align))))
+    (global.set $heap (i32.add (local.get $ptr) (local.get $new_size)))
+    (local.get $ptr))
+
+  (func $run (export "wasi:cli/run@0.2.0#run") (result i32)
+    (i32.const 0))
+)

@@ -1,0 +1,24 @@
+;; A program that imports a preview1 function directly (getrandom 0.2 does)
+;; besides WASI 0.2 ones: it stays an import, shared with the adapter's own
+;; import of it.
+(module
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (import "wasi:random/random@0.2.0" "get-random-u64" (func $get_random_u64 (result i64)))
+
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+
+  (func $cabi_realloc (export "cabi_realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $new_size i32) (result i32)
+    (local $ptr i32)
+    (local.set $ptr
+      (i32.and
+        (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
+        (i32.sub (i32.const 0) (local.get $align))))
+    (global.set $heap (i32.add (local.get $ptr) (local.get $new_size)))
+    (local.get $ptr))
+
+  (func $run (export "wasi:cli/run@0.2.0#run") (result i32)
+    (drop (call $random_get (i32.const 64) (i32.const 16)))
+    (drop (call $get_random_u64))
+    (i32.const 0))
+)
