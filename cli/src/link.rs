@@ -69,16 +69,23 @@ pub fn bind(program: &Module, adapter: &Module) -> Result<Bindings> {
             imports.push(Bind::Host);
             continue;
         };
-        if v[..2] != adapter_version[..2] {
-            missing.push(format!(
-                "{what} (WASI {}.{}.{}: only 0.2.x is supported)",
+        let version_problem = if v[..2] != adapter_version[..2] {
+            Some(format!(
+                "WASI {}.{}.{}: only 0.2.x is supported",
                 v[0], v[1], v[2]
-            ));
+            ))
         } else if v[2] > adapter_version[2] {
-            missing.push(format!(
-                "{what} (WASI 0.2.{} is newer than the adapter's 0.2.{})",
+            Some(format!(
+                "WASI 0.2.{} is newer than the adapter's 0.2.{}",
                 v[2], adapter_version[2]
-            ));
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = version_problem {
+            missing.push(format!("{what} ({problem})"));
+            imports.push(Bind::Host);
+            continue;
         }
         let Some(&index) = provided.get(&(iface, imp.name)) else {
             missing.push(format!(

@@ -26,6 +26,10 @@ use wasmparser::{ExternalKind, Operator};
 /// The adapter's shadow stack, allocated by `_start` with `memory.grow`.
 const STACK_PAGES: u32 = 1;
 
+/// Pages the adapter grows at run time at the least: its stack, its state,
+/// and a first page of heap.
+const ADAPTER_PAGES: u64 = STACK_PAGES as u64 + 2;
+
 const ABSENT: u32 = u32::MAX;
 
 /// Maps one input module's indices into the output's.
@@ -106,6 +110,7 @@ pub fn merge<'a>(
         .iter()
         .find(|e| e.name.starts_with(crate::input::RUN_EXPORT) && e.kind == ExternalKind::Func)
         .context("the program's main module does not export `wasi:cli/run@0.2.N#run`")?;
+    check_memory(program, kept)?;
     let run_ty = program.func_type(run.index);
     if !run_ty.params().is_empty() || run_ty.results() != [wasmparser::ValType::I32] {
         bail!(
@@ -114,20 +119,13 @@ pub fn merge<'a>(
             crate::module::show(run_ty)
         );
     }
-    if program.memory_count() != 1 {
-        bail!(
-            "the program's main module must define exactly one memory (it defines {})",
-            program.memory_count()
-        );
-    }
 
     // Types: the program's, the adapter's, then the synthesized functions'.
     let mut types = TypeSection::new();
     for t in program.types.iter().chain(&adapter.types) {
-        types.ty().function(
-            t.params().iter().map(|v| val(*v)),
-            t.results().iter().map(|v| val(*v)),
-        );
+        let params: Vec<ValType> = t.params().iter().map(|v| val(*v)).collect::<Result<_>>()?;
+        let results: Vec<ValType> = t.results().iter().map(|v| val(*v)).collect::<Result<_>>()?;
+        types.ty().function(params, results);
     }
     let synth_types = (program.types.len() + adapter.types.len()) as u32;
     types.ty().function([], []); // _start
@@ -204,14 +202,22 @@ pub fn merge<'a>(
         adapter_funcs[a as usize] = next;
         next += 1;
     }
-    // Synthesized: `_start`, and the byte loops only if kept code needs them.
+    // Synthesized: `_start`; if adapter code is kept, a start function that
+    // gives it its stack (before the program's own start function, which may
+    // call WASI); the byte loops if kept code needs them.
     let start_fn = next;
-    let copy_fn = if kept.uses_copy { next + 1 } else { ABSENT };
-    let fill_fn = if kept.uses_fill {
-        next + 1 + kept.uses_copy as u32
-    } else {
-        ABSENT
+    next += 1;
+    let mut synth = |used: bool| {
+        if used {
+            next += 1;
+            next - 1
+        } else {
+            ABSENT
+        }
     };
+    let init_fn = synth(kept.any());
+    let copy_fn = synth(kept.uses_copy);
+    let fill_fn = synth(kept.uses_fill);
     for (i, bind) in bindings.imports.iter().enumerate() {
         if let Bind::Adapter(a) = bind {
             program_funcs[i] = adapter_funcs[*a as usize];
@@ -225,6 +231,15 @@ pub fn merge<'a>(
                 let realloc = program
                     .export("cabi_realloc", ExternalKind::Func)
                     .context("the program does not export `cabi_realloc`, which the adapter needs to return lists and strings")?;
+                let ty = program.func_type(realloc);
+                if ty.params() != [wasmparser::ValType::I32; 4]
+                    || ty.results() != [wasmparser::ValType::I32]
+                {
+                    bail!(
+                        "the program's `cabi_realloc` export has type {}, expected (i32, i32, i32, i32) -> (i32)",
+                        crate::module::show(ty)
+                    );
+                }
                 adapter_funcs[i] = program_funcs[realloc as usize];
             }
             ("__linker__", "state_get") => state_get = i as u32,
@@ -243,6 +258,9 @@ pub fn merge<'a>(
         );
     }
     funcs.function(synth_types);
+    if kept.any() {
+        funcs.function(synth_types);
+    }
     for _ in 0..kept.uses_copy as u32 + kept.uses_fill as u32 {
         funcs.function(synth_types + 1);
     }
@@ -298,14 +316,15 @@ pub fn merge<'a>(
         let body = adapter.bodies[a as usize - adapter.imports.len()].clone();
         adap.parse_function_body(&mut code, body).map_err(user)?;
     }
-    // The adapter's stack pointer is its global 0 (the build's verify step
-    // checks that); the stack is only needed if adapter code was kept.
-    let stack_pointer = kept.any().then_some(adapter_globals);
     code.function(&start_function(
-        stack_pointer,
         program_funcs[run.index as usize],
         proc_exit,
     ));
+    let program_start = program.start.map(|s| program_funcs[s as usize]);
+    if kept.any() {
+        // The adapter's stack pointer is its global 0 (verify checks that).
+        code.function(&init_function(adapter_globals, program_start));
+    }
     if kept.uses_copy {
         code.function(&copy_function());
     }
@@ -327,10 +346,12 @@ pub fn merge<'a>(
         out.section(&mems);
     }
     out.section(&globals).section(&exports);
-    if let Some(s) = program.start {
-        out.section(&wasm_encoder::StartSection {
-            function_index: program_funcs[s as usize],
-        });
+    if let Some(function_index) = if kept.any() {
+        Some(init_fn)
+    } else {
+        program_start
+    } {
+        out.section(&wasm_encoder::StartSection { function_index });
     }
     if let Some(e) = program.elements.clone() {
         let mut elems = wasm_encoder::ElementSection::new();
@@ -364,6 +385,9 @@ pub fn merge<'a>(
         }
     }
     named.push((start_fn, "_start".into()));
+    if kept.any() {
+        named.push((init_fn, "wasi-downlevel:init".into()));
+    }
     if kept.uses_copy {
         named.push((copy_fn, "wasi-downlevel:memory-copy".into()));
     }
@@ -380,50 +404,92 @@ pub fn merge<'a>(
     out.section(&name_section);
 
     let bytes = out.finish();
-    wasmparser::Validator::new()
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&bytes)
         .context("internal error: the merged module does not validate")?;
     Ok(bytes)
 }
 
-fn val(v: wasmparser::ValType) -> ValType {
+/// Value types the output may use: numbers, vectors, `funcref` and
+/// `externref` (preview1 runtimes have no GC).
+fn val(v: wasmparser::ValType) -> Result<ValType> {
+    use wasmparser::RefType;
     match v {
-        wasmparser::ValType::I32 => ValType::I32,
-        wasmparser::ValType::I64 => ValType::I64,
-        wasmparser::ValType::F32 => ValType::F32,
-        wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => {
-            if r.is_func_ref() {
-                ValType::FUNCREF
-            } else {
-                ValType::EXTERNREF
-            }
+        wasmparser::ValType::Ref(r) if r != RefType::FUNCREF && r != RefType::EXTERNREF => {
+            bail!("a function type uses `{v}`: GC reference types are not supported")
         }
+        _ => reencode::RoundtripReencoder
+            .val_type(v)
+            .map_err(|e| anyhow!("a function type uses `{v}`: {e}")),
     }
 }
 
-/// `_start`: give the adapter its shadow stack, run the program, and turn an
-/// error result into exit status 1.
-fn start_function(stack_pointer: Option<u32>, run: u32, proc_exit: u32) -> Function {
-    let mut f = Function::new([(1, ValType::I32)]);
-    if let Some(sp) = stack_pointer {
-        f.instructions()
-            .i32_const(STACK_PAGES as i32)
-            .memory_grow(0)
-            .local_tee(0)
-            .i32_const(-1)
-            .i32_eq()
-            .if_(BlockType::Empty)
-            .unreachable()
-            .end()
-            .local_get(0)
-            .i32_const(16)
-            .i32_shl()
-            .i32_const((STACK_PAGES << 16) as i32)
-            .i32_add()
-            .global_set(sp);
+/// The program's one memory must be an ordinary 32-bit one with room for the
+/// pages the adapter grows.
+fn check_memory(program: &Module, kept: &Kept) -> Result<()> {
+    if program.memory_count() != 1 {
+        bail!(
+            "the program's main module must define exactly one memory (it defines {})",
+            program.memory_count()
+        );
     }
+    let memory = program
+        .memories
+        .clone()
+        .into_iter()
+        .flatten()
+        .next()
+        .context("no memory")??;
+    if memory.memory64 {
+        bail!("the program's memory is 64-bit (memory64): not supported");
+    }
+    if memory.shared {
+        bail!("the program's memory is shared (threads): not supported");
+    }
+    if memory.page_size_log2.is_some() {
+        bail!("the program's memory has a custom page size: not supported");
+    }
+    if let Some(max) = memory.maximum.filter(|_| kept.any()) {
+        if max < memory.initial + ADAPTER_PAGES {
+            bail!(
+                "the program's memory maximum ({max} pages) leaves no room for the adapter, which \
+                 needs {ADAPTER_PAGES} pages beyond the initial {}",
+                memory.initial
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The start function: give the adapter its shadow stack (grown, so it
+/// never overlaps the program's data), then run the program's own start.
+fn init_function(stack_pointer: u32, program_start: Option<u32>) -> Function {
+    let mut f = Function::new([(1, ValType::I32)]);
+    f.instructions()
+        .i32_const(STACK_PAGES as i32)
+        .memory_grow(0)
+        .local_tee(0)
+        .i32_const(-1)
+        .i32_eq()
+        .if_(BlockType::Empty)
+        .unreachable()
+        .end()
+        .local_get(0)
+        .i32_const(16)
+        .i32_shl()
+        .i32_const((STACK_PAGES << 16) as i32)
+        .i32_add()
+        .global_set(stack_pointer);
+    if let Some(start) = program_start {
+        f.instructions().call(start);
+    }
+    f.instructions().end();
+    f
+}
+
+/// `_start`: run the program and turn an error result into exit status 1.
+fn start_function(run: u32, proc_exit: u32) -> Function {
+    let mut f = Function::new([]);
     f.instructions()
         .call(run)
         .if_(BlockType::Empty)
