@@ -1,7 +1,7 @@
 //! `wasi:io`: errors, pollables and `poll`, and streams over preview1 fds.
 
 use crate::table::Fd;
-use crate::{p1, put, state, trap, OrTrap};
+use crate::{p1, put, state, trap};
 use alloc::vec;
 use alloc::vec::Vec;
 
