@@ -3,10 +3,11 @@
 //! stdout, stderr and exit status as the same component run natively on the
 //! wasmtime CLI (`make runtimes` installs it).
 
-use std::io::Write;
+mod common;
+
+use common::run_with_input;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 use wasi_downlevel::run::{find, Runtime};
 
 const RUNTIMES: [Runtime; 4] = [
@@ -15,7 +16,11 @@ const RUNTIMES: [Runtime; 4] = [
     Runtime::Iwasm,
     Runtime::Node,
 ];
-const TIMEOUT: Duration = Duration::from_secs(60);
+const TIMEOUT: u64 = 60;
+
+fn output(mut cmd: Command, stdin: Option<&[u8]>) -> Output {
+    run_with_input(cmd.env_remove("RUST_BACKTRACE"), stdin, TIMEOUT)
+}
 
 fn example(name: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,55 +32,6 @@ fn example(name: &str) -> PathBuf {
         p.display()
     );
     p
-}
-
-/// Runs `cmd` with `stdin` piped in, killing it after `TIMEOUT`.
-fn output(mut cmd: Command, stdin: Option<&[u8]>) -> Output {
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .env_remove("RUST_BACKTRACE");
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"));
-    if let Some(data) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        let data = data.to_vec();
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&data);
-        });
-    }
-    // Read the pipes on threads so a chatty child cannot block on them.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut out, &mut v).map(|_| v)
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut err, &mut v).map(|_| v)
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            panic!("{cmd:?} did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Output {
-        status,
-        stdout: out.join().unwrap().unwrap(),
-        stderr: err.join().unwrap().unwrap(),
-    }
 }
 
 struct Case<'a> {

@@ -15,12 +15,28 @@ pub fn tool() -> PathBuf {
 /// Runs `cmd` (stdin closed, stdout and stderr captured) and returns its
 /// output; if it runs longer than `secs` seconds, kills it and panics.
 pub fn run_with_timeout(cmd: &mut Command, secs: u64) -> Output {
+    run_with_input(cmd, None, secs)
+}
+
+/// Like [`run_with_timeout`], with `stdin` piped in when given.
+pub fn run_with_input(cmd: &mut Command, stdin: Option<&[u8]>, secs: u64) -> Output {
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    if let Some(data) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let data = data.to_vec();
+        std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut pipe, &data);
+        });
+    }
     // Drain the pipes on threads so a chatty child cannot block on them.
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
