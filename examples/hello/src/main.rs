@@ -55,14 +55,20 @@ fn main() {
     let start = Instant::now();
     std::thread::sleep(Duration::from_millis(10));
     let elapsed = start.elapsed();
-    println!("monotonic elapsed over 10 ms sleep >= 10ms: {}", elapsed >= Duration::from_millis(10));
+    println!(
+        "monotonic elapsed over 10 ms sleep >= 10ms: {}",
+        elapsed >= Duration::from_millis(10)
+    );
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     println!("wall clock after 2020: {}", now.as_secs() > 1_577_836_800);
 
     // Random.
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("getrandom");
-    println!("random bytes not all zero: {}", bytes.iter().any(|&b| b != 0));
+    println!(
+        "random bytes not all zero: {}",
+        bytes.iter().any(|&b| b != 0)
+    );
 
     // Exit status.
     if let Some(pos) = args.iter().position(|a| a == "--exit") {

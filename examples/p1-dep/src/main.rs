@@ -31,7 +31,10 @@ fn main() {
         big.iter().for_each(|&x| seen[x as usize] = true);
         seen.iter().filter(|&&s| s).count()
     };
-    println!("4096 random bytes, more than 200 distinct values: {}", distinct > 200);
+    println!(
+        "4096 random bytes, more than 200 distinct values: {}",
+        distinct > 200
+    );
 
     let later = Instant::now();
     println!("monotonic clock did not go backwards: {}", later >= start);

@@ -60,13 +60,19 @@ fn main() {
     println!("poll [past instant] returns [0]: {}", poll(&[&past]) == [0]);
     println!("poll [0 ns] returns [0]: {}", poll(&[&zero]) == [0]);
     println!("past instant ready after poll: {}", past.ready());
-    println!("returned within 1 s: {}", monotonic_clock::now() - before < 1_000 * MS);
+    println!(
+        "returned within 1 s: {}",
+        monotonic_clock::now() - before < 1_000 * MS
+    );
 
     // 3. ready() before and after, block(), and a long timer that never fires.
     let long = monotonic_clock::subscribe_duration(60_000 * MS);
     let short = monotonic_clock::subscribe_duration(5 * MS);
     println!("60 s timer ready: {}", long.ready());
-    println!("poll [60 s, 5 ms] returns [1]: {}", poll(&[&long, &short]) == [1]);
+    println!(
+        "poll [60 s, 5 ms] returns [1]: {}",
+        poll(&[&long, &short]) == [1]
+    );
     println!("5 ms timer ready after poll: {}", short.ready());
     let t = monotonic_clock::subscribe_duration(2 * MS);
     t.block();
@@ -106,7 +112,13 @@ fn main() {
     let out = stdout::get_stdout();
     let out_sub = out.subscribe();
     let timeout = monotonic_clock::subscribe_duration(10_000 * MS);
-    println!("stdout pollable ready: {}", poll(&[&out_sub, &timeout]).contains(&0));
-    println!("stdout check-write > 0: {}", out.check_write().map(|n| n > 0).unwrap_or(false));
+    println!(
+        "stdout pollable ready: {}",
+        poll(&[&out_sub, &timeout]).contains(&0)
+    );
+    println!(
+        "stdout check-write > 0: {}",
+        out.check_write().map(|n| n > 0).unwrap_or(false)
+    );
     println!("done");
 }

@@ -51,7 +51,11 @@ fn read_exact(input: &InputStream, len: u64, blocking: bool) -> (Vec<u8>, bool) 
     let mut buf = Vec::new();
     while (buf.len() as u64) < len {
         let want = len - buf.len() as u64;
-        let got = if blocking { input.blocking_read(want) } else { input.read(want) };
+        let got = if blocking {
+            input.blocking_read(want)
+        } else {
+            input.read(want)
+        };
         match got {
             Ok(bytes) if bytes.is_empty() && !blocking => input.subscribe().block(),
             Ok(bytes) => buf.extend_from_slice(&bytes),
@@ -78,9 +82,17 @@ fn main() {
     out.blocking_flush().expect("blocking-flush");
 
     let (skipped, mut eof) = skip_exact(&input, 5);
-    let (head, closed) = if eof { (Vec::new(), true) } else { read_exact(&input, 4, false) };
+    let (head, closed) = if eof {
+        (Vec::new(), true)
+    } else {
+        read_exact(&input, 4, false)
+    };
     eof |= closed;
-    let (next, closed) = if eof { (Vec::new(), true) } else { read_exact(&input, 4, true) };
+    let (next, closed) = if eof {
+        (Vec::new(), true)
+    } else {
+        read_exact(&input, 4, true)
+    };
     eof |= closed;
     write_all(
         &out,
@@ -102,7 +114,8 @@ fn main() {
             Err(e) => panic!("splice: {e}"),
         }
     }
-    out.blocking_write_and_flush(b"]\n").expect("blocking-write-and-flush");
+    out.blocking_write_and_flush(b"]\n")
+        .expect("blocking-write-and-flush");
 
     let summary = format!(
         "summary: skipped {skipped}, read {}, blocking-read {}, spliced {spliced}, total {}, eof seen: {eof}\n",
@@ -110,8 +123,10 @@ fn main() {
         next.len(),
         skipped + head.len() as u64 + next.len() as u64 + spliced,
     );
-    out.blocking_write_and_flush(summary.as_bytes()).expect("blocking-write-and-flush");
-    err.blocking_write_and_flush(b"streams: done (stderr)\n").expect("stderr");
+    out.blocking_write_and_flush(summary.as_bytes())
+        .expect("blocking-write-and-flush");
+    err.blocking_write_and_flush(b"streams: done (stderr)\n")
+        .expect("stderr");
 
     if let Some(pos) = args.iter().position(|a| a == "--exit-with-code") {
         let code: u8 = args
