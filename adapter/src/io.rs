@@ -22,17 +22,35 @@ pub enum Pollable {
     Ready,
 }
 
-/// A stream over a preview1 fd, reading or writing at the fd's own position.
+/// Where a stream reads or writes.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Pos {
+    /// At the fd's own position (stdio, pipes).
+    Fd,
+    /// A file stream at its own offset, so several streams on one file
+    /// never disturb each other.
+    At(u64),
+    /// At the end of the file (`append-via-stream`).
+    Append,
+    /// A file stream on a descriptor opened without the right to read (or
+    /// write) it: every operation fails with `bad-descriptor`, as the OS
+    /// reports on a native host.
+    Denied,
+}
+
+/// A stream over a preview1 fd.
 pub struct InputStream {
     pub fd: Fd,
     /// Whether reading may block (not a regular file): then a non-blocking
     /// `read` asks `poll_oneoff` first.
     pub may_block: bool,
+    pub pos: Pos,
 }
 
 pub struct OutputStream {
     pub fd: Fd,
     pub may_block: bool,
+    pub pos: Pos,
 }
 
 fn may_block(fd: Fd) -> bool {
@@ -44,6 +62,7 @@ impl InputStream {
         InputStream {
             fd,
             may_block: may_block(fd),
+            pos: Pos::Fd,
         }
     }
 }
@@ -53,6 +72,7 @@ impl OutputStream {
         OutputStream {
             fd,
             may_block: may_block(fd),
+            pos: Pos::Fd,
         }
     }
 }
@@ -127,7 +147,7 @@ fn known_readable(fd: Fd) -> bool {
 /// Reads up to `len` bytes from `s` into `buf`. Non-blocking unless
 /// `blocking`: then `Ok(0)` means nothing is there yet.
 fn read_into(
-    s: &InputStream,
+    s: &mut InputStream,
     buf: *mut u8,
     len: usize,
     blocking: bool,
@@ -135,8 +155,19 @@ fn read_into(
     if len == 0 || (!blocking && s.may_block && !known_readable(s.fd) && !fd_ready(s.fd, false)) {
         return Ok(0);
     }
-    state::readable().retain(|&fd| fd != s.fd);
-    match p1::read(s.fd, buf, len)? {
+    let n = match s.pos {
+        Pos::At(offset) => {
+            let n = p1::pread(s.fd, buf, len, offset)?;
+            s.pos = Pos::At(offset + n as u64);
+            n
+        }
+        Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
+        _ => {
+            state::readable().retain(|&fd| fd != s.fd);
+            p1::read(s.fd, buf, len)?
+        }
+    };
+    match n {
         0 => Err(StreamError::Closed),
         n => Ok(n),
     }
@@ -176,8 +207,21 @@ fn skip(handle: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
     Ok(read_into(s, buf.as_mut_ptr(), len, blocking)? as u64)
 }
 
-fn write(s: &OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
-    Ok(p1::write_all(s.fd, buf, len)?)
+fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
+    match s.pos {
+        Pos::Fd => p1::write_all(s.fd, buf, len)?,
+        Pos::At(offset) => {
+            p1::pwrite_all(s.fd, buf, len, offset)?;
+            s.pos = Pos::At(offset + len as u64);
+        }
+        // No p2 call uses the fd's own position, so appending may move it.
+        Pos::Append => {
+            unsafe { wasi::fd_seek(s.fd, 0, wasi::WHENCE_END)? };
+            p1::write_all(s.fd, buf, len)?
+        }
+        Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
+    }
+    Ok(())
 }
 
 fn write_zeroes(handle: i32, len: i64) -> Result<(), StreamError> {
@@ -195,12 +239,12 @@ fn write_zeroes(handle: i32, len: i64) -> Result<(), StreamError> {
 /// Moves up to `len` bytes from `src` to `dst`.
 fn splice(dst: i32, src: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
     let table = state::table();
-    let d = table.get::<OutputStream>(dst) as *const OutputStream;
+    let d = table.get::<OutputStream>(dst) as *mut OutputStream;
     let s = table.get::<InputStream>(src);
     let len = (len as u64).min(CHUNK as u64) as usize;
     let mut buf: Vec<u8> = vec![0; len];
     let n = read_into(s, buf.as_mut_ptr(), len, blocking)?;
-    write(unsafe { &*d }, buf.as_ptr(), n)?;
+    write(unsafe { &mut *d }, buf.as_ptr(), n)?;
     Ok(n as u64)
 }
 
@@ -392,7 +436,10 @@ pub mod streams {
     }
 
     pub unsafe fn drop_input_stream(handle: i32) {
-        state::table().delete::<InputStream>(handle);
+        let s = state::table().delete::<InputStream>(handle);
+        if s.pos != Pos::Fd {
+            crate::filesystem::release(s.fd)
+        }
     }
 
     pub unsafe fn output_stream_check_write(handle: i32, ret: i32) {
@@ -452,6 +499,9 @@ pub mod streams {
     }
 
     pub unsafe fn drop_output_stream(handle: i32) {
-        state::table().delete::<OutputStream>(handle);
+        let s = state::table().delete::<OutputStream>(handle);
+        if s.pos != Pos::Fd {
+            crate::filesystem::release(s.fd)
+        }
     }
 }

@@ -20,6 +20,8 @@ extern crate alloc;
 
 mod cli;
 mod clocks;
+mod errno;
+mod filesystem;
 mod io;
 mod p1;
 mod random;

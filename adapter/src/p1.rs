@@ -22,6 +22,30 @@ pub fn write_all(fd: Fd, mut buf: *const u8, mut len: usize) -> Result<(), Errno
     Ok(())
 }
 
+/// Reads into `buf[..len]` at `offset`, leaving the fd's position alone.
+pub fn pread(fd: Fd, buf: *mut u8, len: usize, offset: u64) -> Result<usize, Errno> {
+    unsafe { wasi::fd_pread(fd, &[wasi::Iovec { buf, buf_len: len }], offset) }
+}
+
+/// Writes all of `buf[..len]` at `offset`, looping over short writes.
+pub fn pwrite_all(
+    fd: Fd,
+    mut buf: *const u8,
+    mut len: usize,
+    mut offset: u64,
+) -> Result<(), Errno> {
+    while len > 0 {
+        let n = unsafe { wasi::fd_pwrite(fd, &[wasi::Ciovec { buf, buf_len: len }], offset)? };
+        if n == 0 {
+            return Err(wasi::ERRNO_IO);
+        }
+        buf = unsafe { buf.add(n) };
+        len -= n;
+        offset += n as u64;
+    }
+    Ok(())
+}
+
 pub fn monotonic_now() -> u64 {
     unsafe { wasi::clock_time_get(wasi::CLOCKID_MONOTONIC, 1) }.unwrap_or(0)
 }

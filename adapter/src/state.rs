@@ -23,6 +23,9 @@ pub struct State {
     /// read goes ahead on them without asking `poll_oneoff` again (which on
     /// some hosts answers a zero timeout before it looks at the fds).
     pub readable: Vec<u32>,
+    /// Fds opened by `open-at` and how many live handles use each (see
+    /// `filesystem::release`).
+    pub fd_users: Vec<(u32, u32)>,
 }
 
 const PAGE: usize = 65536;
@@ -50,6 +53,7 @@ fn init() -> *mut State {
             heap: Dlmalloc::new_with_allocator(Pages),
             table: Table::new(),
             readable: Vec::new(),
+            fd_users: Vec::new(),
         });
         state_set(s as *mut u8);
     }
@@ -66,6 +70,12 @@ pub fn table() -> &'static mut Table {
 #[inline]
 pub fn readable() -> &'static mut Vec<u32> {
     unsafe { &mut (*get()).readable }
+}
+
+/// See [`State::fd_users`].
+#[inline]
+pub fn fd_users() -> &'static mut Vec<(u32, u32)> {
+    unsafe { &mut (*get()).fd_users }
 }
 
 /// The adapter's heap; disjoint from the table, so safe to use while the

@@ -7,6 +7,7 @@
 use crate::{trap, OrTrap};
 use alloc::vec::Vec;
 
+pub use crate::filesystem::{Descriptor, DirectoryEntryStream};
 pub use crate::io::{Error, InputStream, OutputStream, Pollable};
 
 /// A preview1 file descriptor.
@@ -20,6 +21,8 @@ pub enum Entry {
     Error(Error),
     TerminalInput(TerminalInput),
     TerminalOutput(TerminalOutput),
+    Descriptor(Descriptor),
+    DirectoryEntryStream(DirectoryEntryStream),
 }
 
 pub struct TerminalInput;
@@ -73,7 +76,9 @@ resources!(
     Pollable,
     Error,
     TerminalInput,
-    TerminalOutput
+    TerminalOutput,
+    Descriptor,
+    DirectoryEntryStream
 );
 
 impl Table {

@@ -1,0 +1,772 @@
+//! `wasi:filesystem`: descriptors, preopens and directory streams over
+//! preview1 fds.
+//!
+//! WASI 0.2 has no file position: every call takes an offset, and each
+//! stream keeps its own (`io::Pos`). So a descriptor's preview1 fd position is
+//! never relied on, and several streams on one file never disturb each other.
+//! Checks that a native host makes itself (a read on a write-only descriptor,
+//! a file operation on a directory) are made here, so every preview1 runtime
+//! gives the same answer.
+
+use crate::errno::{code, error_code};
+use crate::io::{Error, InputStream, OutputStream, Pos};
+use crate::table::Fd;
+use crate::{p1, put, state, OrTrap};
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// An open file or directory.
+pub struct Descriptor {
+    pub fd: Fd,
+    /// The `descriptor-flags` it was opened with.
+    flags: u8,
+    /// The preview1 file type (an open fd never changes type).
+    filetype: u8,
+}
+
+/// An open directory's entries, read in batches with `fd_readdir` cookies.
+pub struct DirectoryEntryStream {
+    fd: Fd,
+    /// The cookie to read on from once `buf` is used up.
+    cookie: u64,
+    buf: Vec<u8>,
+    /// Parse position and bytes filled in `buf`.
+    at: usize,
+    len: usize,
+    /// The last batch was short: nothing more after `buf`.
+    last: bool,
+}
+
+/// `descriptor-flags`.
+mod flags {
+    pub const READ: u8 = 1 << 0;
+    pub const WRITE: u8 = 1 << 1;
+    pub const FILE_INTEGRITY_SYNC: u8 = 1 << 2;
+    pub const DATA_INTEGRITY_SYNC: u8 = 1 << 3;
+    pub const REQUESTED_WRITE_SYNC: u8 = 1 << 4;
+    pub const MUTATE_DIRECTORY: u8 = 1 << 5;
+}
+
+type Result<T> = core::result::Result<T, u8>;
+
+fn err(e: p1::Errno) -> u8 {
+    error_code(e.raw())
+}
+
+/// Fds opened through `open-at` are shared by their descriptor and the
+/// streams made from it, and closed when the last of those is dropped (a
+/// native host lets a program drop the descriptor before its streams).
+/// Preopens are not counted: they stay open, as `get-directories` may hand
+/// them out again.
+fn retain(fd: Fd) {
+    if let Some(u) = state::fd_users().iter_mut().find(|u| u.0 == fd) {
+        u.1 += 1;
+    }
+}
+
+pub fn release(fd: Fd) {
+    let users = state::fd_users();
+    if let Some(i) = users.iter().position(|u| u.0 == fd) {
+        let u = users.get_mut(i).or_trap();
+        u.1 -= 1;
+        if u.1 == 0 {
+            users.swap_remove(i);
+            let _ = unsafe { wasi::fd_close(fd) };
+        }
+    }
+}
+
+/// Borrows a descriptor; traps on a bad handle.
+fn desc(handle: i32) -> &'static Descriptor {
+    state::table().get::<Descriptor>(handle)
+}
+
+fn is_dir(d: &Descriptor) -> bool {
+    d.filetype == wasi::FILETYPE_DIRECTORY.raw()
+}
+
+/// A descriptor a file operation may use with `need` flags (as a native
+/// host: a directory or a missing permission is `bad-descriptor`).
+fn file(handle: i32, need: u8) -> Result<&'static Descriptor> {
+    let d = desc(handle);
+    if is_dir(d) || d.flags & need != need {
+        return Err(code::BAD_DESCRIPTOR);
+    }
+    Ok(d)
+}
+
+/// A descriptor a path operation may use.
+fn dir(handle: i32) -> Result<Fd> {
+    let d = desc(handle);
+    if !is_dir(d) {
+        return Err(code::NOT_DIRECTORY);
+    }
+    Ok(d.fd)
+}
+
+/// A path argument (the canonical ABI guarantees it is UTF-8).
+unsafe fn path<'a>(ptr: i32, len: i32) -> &'a str {
+    core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr as *const u8, len as usize))
+}
+
+fn lookup(path_flags: i32) -> u32 {
+    if path_flags & 1 != 0 {
+        wasi::LOOKUPFLAGS_SYMLINK_FOLLOW
+    } else {
+        0
+    }
+}
+
+/// Writes `result<_, error-code>`.
+unsafe fn put_unit(ret: i32, r: Result<()>) {
+    match r {
+        Ok(()) => put(ret, 0, 0u8),
+        Err(e) => {
+            put(ret, 0, 1u8);
+            put(ret, 1, e)
+        }
+    }
+}
+
+/// Writes `result<T, error-code>` whose payload sits at `off`.
+unsafe fn put_result<T>(ret: i32, off: usize, r: Result<T>, ok: impl FnOnce(i32, T)) {
+    match r {
+        Ok(v) => {
+            put(ret, 0, 0u8);
+            ok(ret + off as i32, v)
+        }
+        Err(e) => {
+            put(ret, 0, 1u8);
+            put(ret, off, e)
+        }
+    }
+}
+
+/// Writes `result<own<T>, error-code>`.
+unsafe fn put_handle(ret: i32, r: Result<i32>) {
+    put_result(ret, 4, r, |at, h| put(at, 0, h))
+}
+
+/// Preview1 file type → `descriptor-type`.
+fn descriptor_type(filetype: u8) -> u8 {
+    match filetype {
+        1 => 1,     // block-device
+        2 => 2,     // character-device
+        3 => 3,     // directory
+        4 => 6,     // regular-file
+        5 | 6 => 7, // socket (datagram, stream)
+        7 => 5,     // symbolic-link
+        _ => 0,     // unknown
+    }
+}
+
+/// Writes a `descriptor-stat` at `at`.
+unsafe fn put_stat(at: i32, s: wasi::Filestat) {
+    put(at, 0, descriptor_type(s.filetype.raw()));
+    put(at, 8, s.nlink);
+    put(at, 16, s.size);
+    for (i, ns) in [s.atim, s.mtim, s.ctim].into_iter().enumerate() {
+        let o = 24 + i * 24;
+        put(at, o, 1u8);
+        put(at, o + 8, ns / 1_000_000_000);
+        put(at, o + 16, (ns % 1_000_000_000) as u32);
+    }
+}
+
+/// A `metadata-hash-value` from the object's device and inode: stable for
+/// one object, different across objects.
+unsafe fn put_hash(at: i32, s: wasi::Filestat) {
+    fn mix(mut z: u64) -> u64 {
+        // splitmix64's finalizer: spreads every input bit.
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    put(at, 0, mix(s.ino ^ mix(s.dev)));
+    put(at, 8, mix(s.dev ^ mix(s.ino.rotate_left(32))));
+}
+
+/// A `new-timestamp` (flattened tag, seconds, nanoseconds) as preview1
+/// `(time, fstflags)`, given the flags for "set" and "now".
+fn timestamp(tag: i32, secs: i64, nanos: i32, set: u16, now: u16) -> (u64, u16) {
+    match tag {
+        0 => (0, 0),
+        1 => (0, now),
+        _ => (
+            (secs as u64)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(nanos as u32 as u64),
+            set,
+        ),
+    }
+}
+
+fn times(a: (i32, i64, i32), m: (i32, i64, i32)) -> (u64, u64, u16) {
+    let (atim, af) = timestamp(a.0, a.1, a.2, wasi::FSTFLAGS_ATIM, wasi::FSTFLAGS_ATIM_NOW);
+    let (mtim, mf) = timestamp(m.0, m.1, m.2, wasi::FSTFLAGS_MTIM, wasi::FSTFLAGS_MTIM_NOW);
+    (atim, mtim, af | mf)
+}
+
+/// Rights that do not make a host open a file for reading or writing.
+const OTHER_RIGHTS: u64 = !(wasi::RIGHTS_FD_READ
+    | wasi::RIGHTS_FD_READDIR
+    | wasi::RIGHTS_FD_WRITE
+    | wasi::RIGHTS_FD_DATASYNC
+    | wasi::RIGHTS_FD_ALLOCATE
+    | wasi::RIGHTS_FD_FILESTAT_SET_SIZE);
+
+fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -> Result<i32> {
+    let dirfd = dir(handle)?;
+    let dflags = dflags as u8;
+    // Preview1 hosts decide read/write access from the rights asked for and
+    // refuse rights the directory cannot pass on, so ask for exactly the
+    // access wanted, within what the directory allows (as wasi-libc did).
+    let inheriting = unsafe { wasi::fd_fdstat_get(dirfd) }
+        .map_err(err)?
+        .fs_rights_inheriting;
+    let mut base = OTHER_RIGHTS;
+    if dflags & flags::READ != 0 {
+        base |= wasi::RIGHTS_FD_READ | wasi::RIGHTS_FD_READDIR;
+    }
+    if dflags & flags::WRITE != 0 {
+        base |= wasi::RIGHTS_FD_WRITE
+            | wasi::RIGHTS_FD_DATASYNC
+            | wasi::RIGHTS_FD_ALLOCATE
+            | wasi::RIGHTS_FD_FILESTAT_SET_SIZE;
+    }
+    let mut fdflags = 0;
+    if dflags & flags::FILE_INTEGRITY_SYNC != 0 {
+        fdflags |= wasi::FDFLAGS_SYNC;
+    }
+    if dflags & flags::DATA_INTEGRITY_SYNC != 0 {
+        fdflags |= wasi::FDFLAGS_DSYNC;
+    }
+    if dflags & flags::REQUESTED_WRITE_SYNC != 0 {
+        fdflags |= wasi::FDFLAGS_RSYNC;
+    }
+    // open-flags (create, directory, exclusive, truncate) have preview1's
+    // oflags bit order.
+    // Some hosts (Node) follow a final symlink whatever the lookup flags say;
+    // a native host refuses to open one without following it.
+    if lookup(path_flags) == 0 && oflags & 0b101 != 0b101 {
+        if let Ok(s) = unsafe { wasi::path_filestat_get(dirfd, 0, path) } {
+            if s.filetype == wasi::FILETYPE_SYMBOLIC_LINK {
+                return Err(code::LOOP);
+            }
+        }
+    }
+    let fd = unsafe {
+        wasi::path_open(
+            dirfd,
+            lookup(path_flags),
+            path,
+            oflags as u16 & 0xf,
+            base & inheriting,
+            inheriting,
+            fdflags,
+        )
+    }
+    .map_err(err)?;
+    let filetype = match p1::filetype(fd) {
+        Some(t) => t.raw(),
+        None => {
+            let _ = unsafe { wasi::fd_close(fd) };
+            return Err(code::IO);
+        }
+    };
+    state::fd_users().push((fd, 1));
+    Ok(state::table().push(
+        Descriptor {
+            fd,
+            flags: dflags,
+            filetype,
+        },
+        0,
+    ))
+}
+
+/// The next entry of `s`, skipping `.` and `..` (a native host lists
+/// neither); `None` at the end.
+fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, &[u8])>> {
+    const HEADER: usize = 24;
+    loop {
+        let rest = s.buf.get(s.at..s.len).or_trap();
+        if rest.len() >= HEADER {
+            let d_next = u64::from_le_bytes(rest.get(0..8).or_trap().try_into().or_trap());
+            let namlen = u32::from_le_bytes(rest.get(16..20).or_trap().try_into().or_trap());
+            let d_type = *rest.get(20).or_trap();
+            let size = HEADER + namlen as usize;
+            if rest.len() >= size {
+                let start = s.at + HEADER;
+                s.at += size;
+                s.cookie = d_next;
+                let name = s.buf.get(start..start + namlen as usize).or_trap();
+                if name == b"." || name == b".." {
+                    continue;
+                }
+                // Re-borrow for the caller (the loop above needed `s`).
+                let name = s.buf.get(start..start + namlen as usize).or_trap();
+                return Ok(Some((descriptor_type(d_type), name)));
+            }
+            if size > s.buf.len() {
+                s.buf.resize(size.next_power_of_two(), 0);
+            }
+        } else if s.last {
+            return Ok(None);
+        }
+        if s.last && s.at >= s.len {
+            return Ok(None);
+        }
+        let n = unsafe { wasi::fd_readdir(s.fd, s.buf.as_mut_ptr(), s.buf.len(), s.cookie) }
+            .map_err(err)?;
+        s.at = 0;
+        s.len = n.min(s.buf.len());
+        s.last = n < s.buf.len();
+        if n == 0 {
+            return Ok(None);
+        }
+    }
+}
+
+/// `sync`/`sync-data`. Preview1 ties `fd_datasync` to the write right, so
+/// a read-only descriptor syncs in full instead; and some hosts (wasmtime's
+/// preview1, the embedded engine) cannot sync a directory at all, which a
+/// native host can: there the call succeeds without syncing (README).
+fn sync(handle: i32, data: bool) -> Result<()> {
+    let d = desc(handle);
+    let fd = d.fd;
+    if data && !is_dir(d) && d.flags & flags::WRITE != 0 {
+        return unsafe { wasi::fd_datasync(fd) }.map_err(err);
+    }
+    match unsafe { wasi::fd_sync(fd) } {
+        Err(wasi::ERRNO_BADF | wasi::ERRNO_NOTCAPABLE) if is_dir(d) => Ok(()),
+        r => r.map_err(err),
+    }
+}
+
+/// Reads a symlink's target into a buffer of the program's.
+fn readlink(fd: Fd, path: &str, ret: i32) -> Result<()> {
+    let mut cap = 256;
+    loop {
+        let mut buf: Vec<u8> = vec![0; cap];
+        let n = unsafe { wasi::path_readlink(fd, path, buf.as_mut_ptr(), cap) }.map_err(err)?;
+        if n < cap {
+            crate::cli::put_string(ret, buf.get(..n).or_trap());
+            return Ok(());
+        }
+        cap *= 2;
+    }
+}
+
+pub mod types {
+    use super::*;
+
+    pub unsafe fn drop_descriptor(handle: i32) {
+        release(state::table().delete::<Descriptor>(handle).fd)
+    }
+
+    pub unsafe fn drop_directory_entry_stream(handle: i32) {
+        release(state::table().delete::<DirectoryEntryStream>(handle).fd)
+    }
+
+    /// A stream on a file. Like a native host, refuse directories here but
+    /// let a missing read or write right show on the stream's first use.
+    unsafe fn stream(handle: i32, need: u8, pos: Pos, ret: i32) {
+        let d = desc(handle);
+        let (fd, allowed) = (d.fd, d.flags & need != 0);
+        let r = if is_dir(d) {
+            Err(if need == flags::READ {
+                code::IS_DIRECTORY
+            } else {
+                code::BAD_DESCRIPTOR
+            })
+        } else {
+            retain(fd);
+            let pos = if allowed { pos } else { Pos::Denied };
+            let table = state::table();
+            Ok(if need == flags::READ {
+                table.push(
+                    InputStream {
+                        fd,
+                        may_block: false,
+                        pos,
+                    },
+                    0,
+                )
+            } else {
+                table.push(
+                    OutputStream {
+                        fd,
+                        may_block: false,
+                        pos,
+                    },
+                    0,
+                )
+            })
+        };
+        put_handle(ret, r)
+    }
+
+    pub unsafe fn descriptor_read_via_stream(handle: i32, offset: i64, ret: i32) {
+        stream(handle, flags::READ, Pos::At(offset as u64), ret)
+    }
+
+    pub unsafe fn descriptor_write_via_stream(handle: i32, offset: i64, ret: i32) {
+        stream(handle, flags::WRITE, Pos::At(offset as u64), ret)
+    }
+
+    pub unsafe fn descriptor_append_via_stream(handle: i32, ret: i32) {
+        stream(handle, flags::WRITE, Pos::Append, ret)
+    }
+
+    pub unsafe fn descriptor_advise(handle: i32, offset: i64, len: i64, advice: i32, ret: i32) {
+        let r = file(handle, 0).and_then(|d| {
+            let advice = match advice {
+                0 => wasi::ADVICE_NORMAL,
+                1 => wasi::ADVICE_SEQUENTIAL,
+                2 => wasi::ADVICE_RANDOM,
+                3 => wasi::ADVICE_WILLNEED,
+                4 => wasi::ADVICE_DONTNEED,
+                _ => wasi::ADVICE_NOREUSE,
+            };
+            wasi::fd_advise(d.fd, offset as u64, len as u64, advice).map_err(err)
+        });
+        put_unit(ret, r)
+    }
+
+    pub unsafe fn descriptor_sync_data(handle: i32, ret: i32) {
+        put_unit(ret, sync(handle, true))
+    }
+
+    pub unsafe fn descriptor_sync(handle: i32, ret: i32) {
+        put_unit(ret, sync(handle, false))
+    }
+
+    pub unsafe fn descriptor_get_flags(handle: i32, ret: i32) {
+        put_result(ret, 1, Ok(desc(handle).flags), |at, f| put(at, 0, f))
+    }
+
+    pub unsafe fn descriptor_get_type(handle: i32, ret: i32) {
+        let t = descriptor_type(desc(handle).filetype);
+        put_result(ret, 1, Ok(t), |at, t| put(at, 0, t))
+    }
+
+    pub unsafe fn descriptor_set_size(handle: i32, size: i64, ret: i32) {
+        // Truncating a file not open for writing is `invalid` (as the OS says).
+        let r = file(handle, 0).and_then(|d| match d.flags & flags::WRITE {
+            0 => Err(code::INVALID),
+            _ => wasi::fd_filestat_set_size(d.fd, size as u64).map_err(err),
+        });
+        put_unit(ret, r)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn descriptor_set_times(
+        handle: i32,
+        a_tag: i32,
+        a_secs: i64,
+        a_nanos: i32,
+        m_tag: i32,
+        m_secs: i64,
+        m_nanos: i32,
+        ret: i32,
+    ) {
+        let (atim, mtim, fst) = times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos));
+        put_unit(
+            ret,
+            wasi::fd_filestat_set_times(desc(handle).fd, atim, mtim, fst).map_err(err),
+        )
+    }
+
+    /// `read(length, offset) -> result<tuple<list<u8>, bool>, error-code>`:
+    /// the bytes land directly in a buffer from the program's allocator.
+    pub unsafe fn descriptor_read(handle: i32, len: i64, offset: i64, ret: i32) {
+        let d = match file(handle, flags::READ) {
+            Ok(d) => d,
+            Err(e) => return put_result(ret, 4, Err::<(), _>(e), |_, _| ()),
+        };
+        let len = (len as u64).min(1 << 20) as usize;
+        let buf = crate::program_alloc(1, len);
+        match p1::pread(d.fd, buf, len, offset as u64) {
+            Ok(n) => {
+                let buf = if n < len {
+                    crate::program_shrink(buf, len, 1, n.max(1))
+                } else {
+                    buf
+                };
+                put(ret, 0, 0u8);
+                put(ret, 4, buf as i32);
+                put(ret, 8, n as i32);
+                put(ret, 12, (n == 0) as u8);
+            }
+            Err(e) => {
+                crate::program_shrink(buf, len, 1, 1);
+                put_result(ret, 4, Err::<(), _>(err(e)), |_, _| ())
+            }
+        }
+    }
+
+    pub unsafe fn descriptor_write(handle: i32, ptr: i32, len: i32, offset: i64, ret: i32) {
+        let r = file(handle, flags::WRITE).and_then(|d| {
+            p1::pwrite_all(d.fd, ptr as *const u8, len as usize, offset as u64).map_err(err)?;
+            Ok(len as u32 as u64)
+        });
+        put_result(ret, 8, r, |at, n| put(at, 0, n))
+    }
+
+    pub unsafe fn descriptor_read_directory(handle: i32, ret: i32) {
+        let r = dir(handle).map(|fd| {
+            retain(fd);
+            state::table().push(
+                DirectoryEntryStream {
+                    fd,
+                    cookie: 0,
+                    buf: vec![0; 4096],
+                    at: 0,
+                    len: 0,
+                    last: false,
+                },
+                0,
+            )
+        });
+        put_handle(ret, r)
+    }
+
+    pub unsafe fn descriptor_create_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
+        let r =
+            dir(handle).and_then(|fd| wasi::path_create_directory(fd, path(ptr, len)).map_err(err));
+        put_unit(ret, r)
+    }
+
+    pub unsafe fn descriptor_stat(handle: i32, ret: i32) {
+        let r = wasi::fd_filestat_get(desc(handle).fd).map_err(err);
+        put_result(ret, 8, r, |at, s| put_stat(at, s))
+    }
+
+    pub unsafe fn descriptor_stat_at(handle: i32, pflags: i32, ptr: i32, len: i32, ret: i32) {
+        let r = dir(handle).and_then(|fd| {
+            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)).map_err(err)
+        });
+        put_result(ret, 8, r, |at, s| put_stat(at, s))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn descriptor_set_times_at(
+        handle: i32,
+        pflags: i32,
+        ptr: i32,
+        len: i32,
+        a_tag: i32,
+        a_secs: i64,
+        a_nanos: i32,
+        m_tag: i32,
+        m_secs: i64,
+        m_nanos: i32,
+        ret: i32,
+    ) {
+        let (atim, mtim, fst) = times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos));
+        let r = dir(handle).and_then(|fd| {
+            wasi::path_filestat_set_times(fd, lookup(pflags), path(ptr, len), atim, mtim, fst)
+                .map_err(err)
+        });
+        put_unit(ret, r)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn descriptor_link_at(
+        handle: i32,
+        old_flags: i32,
+        old_ptr: i32,
+        old_len: i32,
+        new: i32,
+        new_ptr: i32,
+        new_len: i32,
+        ret: i32,
+    ) {
+        let r = dir(handle).and_then(|old_fd| {
+            let new_fd = dir(new)?;
+            wasi::path_link(
+                old_fd,
+                lookup(old_flags),
+                path(old_ptr, old_len),
+                new_fd,
+                path(new_ptr, new_len),
+            )
+            .map_err(err)
+        });
+        put_unit(ret, r)
+    }
+
+    pub unsafe fn descriptor_open_at(
+        handle: i32,
+        pflags: i32,
+        ptr: i32,
+        len: i32,
+        oflags: i32,
+        dflags: i32,
+        ret: i32,
+    ) {
+        put_handle(
+            ret,
+            super::open_at(handle, pflags, path(ptr, len), oflags, dflags),
+        )
+    }
+
+    pub unsafe fn descriptor_readlink_at(handle: i32, ptr: i32, len: i32, ret: i32) {
+        match dir(handle).and_then(|fd| readlink(fd, path(ptr, len), ret + 4)) {
+            Ok(()) => put(ret, 0, 0u8),
+            Err(e) => {
+                put(ret, 0, 1u8);
+                put(ret, 4, e)
+            }
+        }
+    }
+
+    pub unsafe fn descriptor_remove_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
+        let r =
+            dir(handle).and_then(|fd| wasi::path_remove_directory(fd, path(ptr, len)).map_err(err));
+        put_unit(ret, r)
+    }
+
+    pub unsafe fn descriptor_rename_at(
+        handle: i32,
+        old_ptr: i32,
+        old_len: i32,
+        new: i32,
+        new_ptr: i32,
+        new_len: i32,
+        ret: i32,
+    ) {
+        let r = dir(handle).and_then(|old_fd| {
+            let new_fd = dir(new)?;
+            wasi::path_rename(
+                old_fd,
+                path(old_ptr, old_len),
+                new_fd,
+                path(new_ptr, new_len),
+            )
+            .map_err(err)
+        });
+        put_unit(ret, r)
+    }
+
+    pub unsafe fn descriptor_symlink_at(
+        handle: i32,
+        old_ptr: i32,
+        old_len: i32,
+        new_ptr: i32,
+        new_len: i32,
+        ret: i32,
+    ) {
+        let target = path(old_ptr, old_len);
+        let r = dir(handle).and_then(|fd| {
+            // A native host refuses absolute targets; preview1 hosts differ.
+            if target.starts_with('/') {
+                return Err(code::NOT_PERMITTED);
+            }
+            wasi::path_symlink(target, fd, path(new_ptr, new_len)).map_err(err)
+        });
+        put_unit(ret, r)
+    }
+
+    pub unsafe fn descriptor_unlink_file_at(handle: i32, ptr: i32, len: i32, ret: i32) {
+        let r = dir(handle).and_then(|fd| wasi::path_unlink_file(fd, path(ptr, len)).map_err(err));
+        put_unit(ret, r)
+    }
+
+    pub unsafe fn descriptor_is_same_object(handle: i32, other: i32) -> i32 {
+        let (a, b) = (desc(handle).fd, desc(other).fd);
+        match (wasi::fd_filestat_get(a), wasi::fd_filestat_get(b)) {
+            (Ok(a), Ok(b)) => (a.dev == b.dev && a.ino == b.ino) as i32,
+            _ => 0,
+        }
+    }
+
+    pub unsafe fn descriptor_metadata_hash(handle: i32, ret: i32) {
+        let r = wasi::fd_filestat_get(desc(handle).fd).map_err(err);
+        put_result(ret, 8, r, |at, s| put_hash(at, s))
+    }
+
+    pub unsafe fn descriptor_metadata_hash_at(
+        handle: i32,
+        pflags: i32,
+        ptr: i32,
+        len: i32,
+        ret: i32,
+    ) {
+        let r = dir(handle).and_then(|fd| {
+            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)).map_err(err)
+        });
+        put_result(ret, 8, r, |at, s| put_hash(at, s))
+    }
+
+    /// `result<option<directory-entry>, error-code>`.
+    pub unsafe fn directory_entry_stream_read_directory_entry(handle: i32, ret: i32) {
+        let s = state::table().get::<DirectoryEntryStream>(handle);
+        match next_entry(s) {
+            Ok(Some((t, name))) => {
+                put(ret, 0, 0u8);
+                put(ret, 4, 1u8);
+                put(ret, 8, t);
+                crate::cli::put_string(ret + 12, name);
+            }
+            Ok(None) => {
+                put(ret, 0, 0u8);
+                put(ret, 4, 0u8);
+            }
+            Err(e) => {
+                put(ret, 0, 1u8);
+                put(ret, 4, e);
+            }
+        }
+    }
+
+    /// `option<error-code>`: the error-code behind a stream error.
+    pub unsafe fn filesystem_error_code(handle: i32, ret: i32) {
+        let errno = state::table().get::<Error>(handle).errno;
+        put(ret, 0, 1u8);
+        put(ret, 1, error_code(errno));
+    }
+}
+
+pub mod preopens {
+    use super::*;
+
+    /// `list<tuple<descriptor, string>>`: preview1's preopens, fd 3 upwards
+    /// until the first fd that is not one.
+    pub unsafe fn get_directories(ret: i32) {
+        let mut found: Vec<(Fd, Vec<u8>)> = Vec::new();
+        for fd in 3.. {
+            let len = match wasi::fd_prestat_get(fd) {
+                Ok(p) if p.tag == wasi::PREOPENTYPE_DIR.raw() => p.u.dir.pr_name_len,
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            let mut name: Vec<u8> = vec![0; len];
+            if wasi::fd_prestat_dir_name(fd, name.as_mut_ptr(), len).is_err() {
+                break;
+            }
+            // Some hosts count a trailing NUL.
+            while name.last() == Some(&0) {
+                name.pop();
+            }
+            found.push((fd, name));
+        }
+        let list = crate::program_alloc(4, found.len() * 12);
+        for (i, (fd, name)) in found.iter().enumerate() {
+            let at = list as i32 + 12 * i as i32;
+            let h = state::table().push(
+                Descriptor {
+                    fd: *fd,
+                    flags: flags::READ | flags::MUTATE_DIRECTORY,
+                    filetype: wasi::FILETYPE_DIRECTORY.raw(),
+                },
+                0,
+            );
+            put(at, 0, h);
+            crate::cli::put_string(at + 4, name);
+        }
+        put(ret, 0, list as i32);
+        put(ret, 4, found.len() as i32);
+    }
+}
