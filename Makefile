@@ -7,13 +7,13 @@ TOOL := target/release/wasi-downlevel
 EXAMPLES := examples/target/wasm32-wasip2/release
 STAMP := .cache/stamps
 
-.PHONY: run test build examples runtimes targets lint clean
+.PHONY: run test build examples runtimes tools targets lint clean
 
 # Build everything and run examples/hello on the embedded preview1 engine.
 run: build examples
 	printf 'some input data' | $(TOOL) run --env GREETING=hi $(EXAMPLES)/hello.wasm a 'b c'
 
-test: build examples runtimes
+test: build examples runtimes tools
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
 	$(CARGO) test --release -j$(JOBS) -- --test-threads=2
@@ -28,6 +28,12 @@ examples: targets
 # into .cache/runtimes, where `run --runtime X` looks first.
 runtimes:
 	bash scripts/install-runtimes.sh
+
+# Real programs from crates.io that the tests run adapted (ripgrep), built
+# for wasm32-wasip2 into .cache/ripgrep; `cargo install` skips what is there.
+RIPGREP := 15.2.0
+tools: targets
+	$(CARGO) install --locked --quiet -j$(JOBS) --target wasm32-wasip2 --root .cache/ripgrep --version $(RIPGREP) ripgrep
 
 targets: $(STAMP)/targets
 $(STAMP)/targets:
