@@ -452,7 +452,7 @@ fn stub_warning() {
     let (_, _, warnings) = snapshot("stub-warning");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
-        warnings[0].contains("wasi:filesystem/types@0.2.0#[method]descriptor.stat"),
+        warnings[0].contains("wasi:sockets/tcp@0.2.0#[method]tcp-socket.local-address"),
         "{warnings:?}"
     );
 }

@@ -1,7 +1,7 @@
-;; Imports a filesystem function the adapter only stubs: adapting works, with
+;; Imports a sockets function the adapter only stubs: adapting works, with
 ;; a warning that names it.
 (module
-  (import "wasi:filesystem/types@0.2.0" "[method]descriptor.stat" (func $stat (param i32 i32)))
+  (import "wasi:sockets/tcp@0.2.0" "[method]tcp-socket.local-address" (func $stat (param i32 i32)))
   (import "wasi:cli/exit@0.2.0" "exit" (func $exit (param i32)))
 
   (memory (export "memory") 1)
