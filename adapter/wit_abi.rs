@@ -12,7 +12,7 @@ use wit_parser::{Resolve, TypeDefKind, WorldItem};
 
 /// Interface-name prefixes whose functions the adapter does not implement
 /// yet: they are exported as trapping stubs.
-pub const UNIMPLEMENTED: &[&str] = &["wasi:sockets/"];
+pub const UNIMPLEMENTED: &[&str] = &[];
 
 /// Whether the adapter implements `f` (or exports a trapping stub).
 pub fn implemented(f: &Func) -> bool {

@@ -448,16 +448,6 @@ fn shrink() {
 }
 
 #[test]
-fn stub_warning() {
-    let (_, _, warnings) = snapshot("stub-warning");
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].contains("wasi:sockets/tcp@0.2.0#[method]tcp-socket.local-address"),
-        "{warnings:?}"
-    );
-}
-
-#[test]
 fn no_imports() {
     let (program, out, warnings) = snapshot("no-imports");
     assert!(warnings.is_empty(), "{warnings:?}");

@@ -32,6 +32,9 @@ pub enum Pos {
     At(u64),
     /// At the end of the file (`append-via-stream`).
     Append,
+    /// A connected socket: `sock_recv`/`sock_send` (some hosts refuse
+    /// `fd_read`/`fd_write` on sockets).
+    Socket,
     /// A file stream on a descriptor opened without the right to read (or
     /// write) it: every operation fails with `bad-descriptor`, as the OS
     /// reports on a native host.
@@ -162,6 +165,11 @@ fn read_into(
             n
         }
         Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
+        Pos::Socket => {
+            state::readable().retain(|&fd| fd != s.fd);
+            let iov = wasi::Iovec { buf, buf_len: len };
+            unsafe { wasi::sock_recv(s.fd, &[iov], 0)? }.0
+        }
         _ => {
             state::readable().retain(|&fd| fd != s.fd);
             p1::read(s.fd, buf, len)?
@@ -220,6 +228,7 @@ fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamE
             p1::write_all(s.fd, buf, len)?
         }
         Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
+        Pos::Socket => p1::send_all(s.fd, buf, len)?,
     }
     Ok(())
 }
@@ -437,7 +446,7 @@ pub mod streams {
 
     pub unsafe fn drop_input_stream(handle: i32) {
         let s = state::table().delete::<InputStream>(handle);
-        if s.pos != Pos::Fd {
+        if !matches!(s.pos, Pos::Fd | Pos::Socket) {
             crate::filesystem::release(s.fd)
         }
     }
@@ -500,7 +509,7 @@ pub mod streams {
 
     pub unsafe fn drop_output_stream(handle: i32) {
         let s = state::table().delete::<OutputStream>(handle);
-        if s.pos != Pos::Fd {
+        if !matches!(s.pos, Pos::Fd | Pos::Socket) {
             crate::filesystem::release(s.fd)
         }
     }

@@ -25,6 +25,7 @@ mod filesystem;
 mod io;
 mod p1;
 mod random;
+mod sockets;
 mod state;
 mod table;
 

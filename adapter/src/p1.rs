@@ -46,6 +46,19 @@ pub fn pwrite_all(
     Ok(())
 }
 
+/// Sends all of `buf[..len]` on a socket, looping over short sends.
+pub fn send_all(fd: Fd, mut buf: *const u8, mut len: usize) -> Result<(), Errno> {
+    while len > 0 {
+        let n = unsafe { wasi::sock_send(fd, &[wasi::Ciovec { buf, buf_len: len }], 0)? };
+        if n == 0 {
+            return Err(wasi::ERRNO_IO);
+        }
+        buf = unsafe { buf.add(n) };
+        len -= n;
+    }
+    Ok(())
+}
+
 pub fn monotonic_now() -> u64 {
     unsafe { wasi::clock_time_get(wasi::CLOCKID_MONOTONIC, 1) }.unwrap_or(0)
 }

@@ -9,6 +9,10 @@ use alloc::vec::Vec;
 
 pub use crate::filesystem::{Descriptor, DirectoryEntryStream};
 pub use crate::io::{Error, InputStream, OutputStream, Pollable};
+pub use crate::sockets::{
+    IncomingDatagramStream, Network, OutgoingDatagramStream, ResolveAddressStream, TcpSocket,
+    UdpSocket,
+};
 
 /// A preview1 file descriptor.
 pub type Fd = u32;
@@ -23,6 +27,12 @@ pub enum Entry {
     TerminalOutput(TerminalOutput),
     Descriptor(Descriptor),
     DirectoryEntryStream(DirectoryEntryStream),
+    Network(Network),
+    TcpSocket(TcpSocket),
+    UdpSocket(UdpSocket),
+    IncomingDatagramStream(IncomingDatagramStream),
+    OutgoingDatagramStream(OutgoingDatagramStream),
+    ResolveAddressStream(ResolveAddressStream),
 }
 
 pub struct TerminalInput;
@@ -78,7 +88,13 @@ resources!(
     TerminalInput,
     TerminalOutput,
     Descriptor,
-    DirectoryEntryStream
+    DirectoryEntryStream,
+    Network,
+    TcpSocket,
+    UdpSocket,
+    IncomingDatagramStream,
+    OutgoingDatagramStream,
+    ResolveAddressStream
 );
 
 impl Table {
@@ -145,6 +161,14 @@ impl Table {
     pub fn delete<T: Resource>(&mut self, handle: i32) -> T {
         self.get::<T>(handle);
         T::unwrap(self.remove(handle)).or_trap()
+    }
+
+    /// Whether a live TCP socket holds `fd` (a preopened listener already
+    /// adopted).
+    pub fn tcp_fd_used(&self, fd: Fd) -> bool {
+        self.slots
+            .iter()
+            .any(|s| matches!(&s.entry, Entry::TcpSocket(t) if t.fd() == Some(fd)))
     }
 
     fn remove(&mut self, handle: i32) -> Entry {

@@ -25,8 +25,25 @@ pub struct Adapted {
     pub warnings: Vec<String>,
 }
 
-/// Adapts a WASI 0.2 component or core module.
+/// Which preview1 socket calls the output uses for `wasi:sockets`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sockets {
+    /// Only the standard calls (`sock_accept`/`recv`/`send`/`shutdown`) on
+    /// sockets the host preopened: runs on every preview1 host.
+    #[default]
+    Standard,
+    /// WAMR's socket extension (`sock_open`, `sock_bind`, ...): full TCP,
+    /// UDP and name lookup on `iwasm`.
+    Wamr,
+}
+
+/// Adapts a WASI 0.2 component or core module, with standard sockets.
 pub fn adapt(input: &[u8]) -> Result<Adapted> {
+    adapt_with(input, Sockets::Standard)
+}
+
+/// Adapts a WASI 0.2 component or core module.
+pub fn adapt_with(input: &[u8], sockets: Sockets) -> Result<Adapted> {
     let main = input::main_module(input)?;
     let program = Module::parse(main, "the program")?;
     let adapter = Module::parse(ADAPTER, "the adapter")?;
@@ -36,7 +53,7 @@ pub fn adapt(input: &[u8]) -> Result<Adapted> {
         link::Bind::Host => None,
     });
     let kept = shrink::reachable(&adapter, roots)?;
-    let wasm = write::merge(&program, &adapter, &bindings, &kept)?;
+    let wasm = write::merge(&program, &adapter, &bindings, &kept, sockets)?;
     Ok(Adapted {
         wasm,
         warnings: bindings.warnings,

@@ -2,6 +2,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use wasi_downlevel::run::{self, Runtime};
+use wasi_downlevel::Sockets;
 
 /// Run WASI 0.2 programs on WASI preview1 runtimes.
 #[derive(Parser)]
@@ -18,6 +19,9 @@ enum Command {
         input: PathBuf,
         #[arg(short, long)]
         output: PathBuf,
+        /// Which preview1 socket calls `wasi:sockets` uses.
+        #[arg(long, value_enum, default_value = "standard")]
+        sockets: Sockets,
     },
     /// Adapt in memory and run on a preview1 runtime (flags as wasmtime's).
     Run {
@@ -35,6 +39,13 @@ enum Command {
         /// The program's name (args[0]); default: the input's file name.
         #[arg(long)]
         argv0: Option<String>,
+        /// Which preview1 socket calls `wasi:sockets` uses (`wamr` on iwasm
+        /// also grants loopback addresses and name lookups).
+        #[arg(long, value_enum, default_value = "standard")]
+        sockets: Sockets,
+        /// Preopen a TCP listener bound to ADDR (embedded engine only).
+        #[arg(long, value_name = "ADDR")]
+        tcplisten: Vec<String>,
         input: PathBuf,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -52,15 +63,19 @@ fn main() {
     }
 }
 
-fn read(input: &PathBuf) -> Result<wasi_downlevel::Adapted> {
+fn read(input: &PathBuf, sockets: Sockets) -> Result<wasi_downlevel::Adapted> {
     let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    wasi_downlevel::adapt(&bytes).with_context(|| format!("{}", input.display()))
+    wasi_downlevel::adapt_with(&bytes, sockets).with_context(|| format!("{}", input.display()))
 }
 
 fn real_main() -> Result<i32> {
     match Cli::parse().command {
-        Command::Adapt { input, output } => {
-            let adapted = read(&input)?;
+        Command::Adapt {
+            input,
+            output,
+            sockets,
+        } => {
+            let adapted = read(&input, sockets)?;
             for w in &adapted.warnings {
                 eprintln!("warning: {w}");
             }
@@ -74,10 +89,12 @@ fn real_main() -> Result<i32> {
             dirs,
             env,
             argv0,
+            sockets,
+            tcplisten,
             input,
             args,
         } => {
-            let adapted = read(&input)?;
+            let adapted = read(&input, sockets)?;
             let opts = run::Options {
                 runtime,
                 dirs: dirs
@@ -101,6 +118,8 @@ fn real_main() -> Result<i32> {
                 }),
                 args,
                 runtime_path,
+                sockets,
+                tcplisten,
             };
             run::run(&adapted.wasm, &opts)
         }

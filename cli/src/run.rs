@@ -30,6 +30,10 @@ pub struct Options {
     pub args: Vec<String>,
     /// Where to find the runtime's executable, if not in the default places.
     pub runtime_path: Option<PathBuf>,
+    /// The socket flavour the module was adapted with.
+    pub sockets: crate::Sockets,
+    /// Addresses to preopen TCP listeners on (embedded engine only).
+    pub tcplisten: Vec<String>,
 }
 
 impl Options {
@@ -73,6 +77,16 @@ fn embedded(wasm: &[u8], opts: &Options) -> Result<i32> {
     builder
         .envs(&opts.env_pairs())
         .context("bad environment variable")?;
+    // Listeners take the fds after the preopened directories, in order.
+    for (i, addr) in opts.tcplisten.iter().enumerate() {
+        let listener = std::net::TcpListener::bind(addr)
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let fd = 3 + opts.dirs.len() as u32 + i as u32;
+        let listener = wasmi_wasi::wasi_common::sync::TcpListener::from_std(listener);
+        builder
+            .preopened_socket(fd, listener)
+            .with_context(|| format!("cannot preopen the listener on {addr}"))?;
+    }
     for (host, guest) in &opts.dirs {
         let dir = Dir::open_ambient_dir(host, ambient_authority())
             .with_context(|| format!("cannot open directory {}", host.display()))?;
@@ -181,6 +195,11 @@ fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
         }
         Runtime::Iwasm => {
             cmd = Command::new(exe);
+            if opts.sockets == crate::Sockets::Wamr {
+                // Loopback and name lookups, as a user running tests would grant.
+                cmd.arg("--addr-pool=127.0.0.1/8,::1/128")
+                    .arg("--allow-resolve=*");
+            }
             for (host, guest) in &opts.dirs {
                 cmd.arg(format!("--map-dir={guest}::{}", abs(host)?.display()));
             }

@@ -8,11 +8,15 @@
 //! become `global.get`/`global.set` of a new global, its `cabi_realloc`
 //! import becomes a call of the program's export, and its `memory.copy` /
 //! `memory.fill` become calls of byte loops (so the adapter never needs bulk
-//! memory).
+//! memory). Its `wamr` imports (WAMR's socket extension) become preview1
+//! imports with `--sockets wamr`, and otherwise functions returning `notsup`,
+//! so the output imports exactly one flavour's names; `sockets_wamr` becomes
+//! a constant.
 
 use crate::link::{Bind, Bindings, PREVIEW1};
 use crate::module::Module;
 use crate::shrink::Kept;
+use crate::Sockets;
 use anyhow::{anyhow, bail, Context, Result};
 use std::borrow::Cow;
 use wasm_encoder::reencode::{self, Reencode};
@@ -42,6 +46,8 @@ struct Remap {
 }
 
 struct AdapterRewrites {
+    sockets_wamr: u32,
+    wamr: bool,
     state_get: u32,
     state_set: u32,
     state_global: u32,
@@ -76,6 +82,9 @@ impl Reencode for Remap {
         let op = reader.read()?;
         if let Some(a) = &self.adapter {
             match op {
+                Operator::Call { function_index } if function_index == a.sockets_wamr => {
+                    return Ok(Instruction::I32Const(a.wamr as i32))
+                }
                 Operator::Call { function_index } if function_index == a.state_get => {
                     return Ok(Instruction::GlobalGet(a.state_global))
                 }
@@ -103,7 +112,9 @@ pub fn merge<'a>(
     adapter: &Module<'a>,
     bindings: &Bindings,
     kept: &Kept,
+    sockets: Sockets,
 ) -> Result<Vec<u8>> {
+    let wamr = sockets == Sockets::Wamr;
     // Entry point and memory of the program.
     let run = program
         .exports
@@ -176,10 +187,20 @@ pub fn merge<'a>(
         }
     }
     let mut adapter_funcs = vec![ABSENT; adapter.imports.len() + adapter.funcs.len()];
+    // WAMR socket calls the standard flavour replaces with stubs.
+    let mut stubs: Vec<(usize, u32)> = Vec::new();
     for (i, imp) in adapter.imports.iter().enumerate() {
-        if kept.reached[i] && imp.module == PREVIEW1 {
-            let ty = imp.ty + program.types.len() as u32;
-            adapter_funcs[i] = import(&mut imports, &mut import_names, imp.module, imp.name, ty)?;
+        let ty = imp.ty + program.types.len() as u32;
+        match imp.module {
+            _ if !kept.reached[i] => {}
+            PREVIEW1 => {
+                adapter_funcs[i] = import(&mut imports, &mut import_names, PREVIEW1, imp.name, ty)?
+            }
+            "wamr" if wamr => {
+                adapter_funcs[i] = import(&mut imports, &mut import_names, PREVIEW1, imp.name, ty)?
+            }
+            "wamr" => stubs.push((i, ty)),
+            _ => {}
         }
     }
     let proc_exit = import(
@@ -218,6 +239,9 @@ pub fn merge<'a>(
     let init_fn = synth(kept.any());
     let copy_fn = synth(kept.uses_copy);
     let fill_fn = synth(kept.uses_fill);
+    for &(i, _) in &stubs {
+        adapter_funcs[i] = synth(true);
+    }
     for (i, bind) in bindings.imports.iter().enumerate() {
         if let Bind::Adapter(a) = bind {
             program_funcs[i] = adapter_funcs[*a as usize];
@@ -225,6 +249,7 @@ pub fn merge<'a>(
     }
     let mut state_get = ABSENT;
     let mut state_set = ABSENT;
+    let mut sockets_wamr = ABSENT;
     for (i, imp) in adapter.imports.iter().enumerate() {
         match (imp.module, imp.name) {
             ("__main_module__", "cabi_realloc") if kept.reached[i] => {
@@ -244,6 +269,7 @@ pub fn merge<'a>(
             }
             ("__linker__", "state_get") => state_get = i as u32,
             ("__linker__", "state_set") => state_set = i as u32,
+            ("__linker__", "sockets_wamr") => sockets_wamr = i as u32,
             _ => {}
         }
     }
@@ -264,6 +290,9 @@ pub fn merge<'a>(
     for _ in 0..kept.uses_copy as u32 + kept.uses_fill as u32 {
         funcs.function(synth_types + 1);
     }
+    for &(_, ty) in &stubs {
+        funcs.function(ty);
+    }
 
     // Globals: the program's, the adapter's, then the adapter's state pointer.
     let mut globals = GlobalSection::new();
@@ -283,6 +312,8 @@ pub fn merge<'a>(
         types: program.types.len() as u32,
         globals: adapter_globals,
         adapter: Some(AdapterRewrites {
+            sockets_wamr,
+            wamr,
             state_get,
             state_set,
             state_global,
@@ -330,6 +361,12 @@ pub fn merge<'a>(
     }
     if kept.uses_fill {
         code.function(&fill_function());
+    }
+    for _ in &stubs {
+        let mut f = Function::new([]);
+        f.instruction(&Instruction::I32Const(58)); // errno `notsup`
+        f.instruction(&Instruction::End);
+        code.function(&f);
     }
 
     // Assemble.
@@ -393,6 +430,10 @@ pub fn merge<'a>(
     }
     if kept.uses_fill {
         named.push((fill_fn, "wasi-downlevel:memory-fill".into()));
+    }
+    for &(i, _) in &stubs {
+        let name = adapter.imports[i].name;
+        named.push((adap.funcs[i], format!("wasi-downlevel:no-{name}").into()));
     }
     named.sort_by_key(|(i, _)| *i);
     named.dedup_by_key(|(i, _)| *i);

@@ -1,0 +1,403 @@
+//! `wasi:sockets` end to end, loopback only, with native peers in this test
+//! process: the `tcp-echo`, `udp-echo` and `net-check` examples adapted with
+//! `--sockets wamr` on iwasm (IPv4 and IPv6, both roles) and with the
+//! standard flavour on the embedded engine (a preopened listener). TCP tests
+//! move 64 MiB and check every byte; `net-check` (state machine, options,
+//! errors, name lookup) must print what it prints natively on wasmtime.
+
+mod common;
+
+use common::run_with_timeout;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use wasi_downlevel::run::{find, Runtime};
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+const CONNS: usize = 4;
+/// Per connection: 4 x 16 MiB = 64 MiB through each TCP test.
+const BYTES: u64 = 16 << 20;
+
+fn example(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    assert!(
+        p.exists(),
+        "{} is missing: run `make examples`",
+        p.display()
+    );
+    p
+}
+
+fn loopback(v6: bool, port: u16) -> SocketAddr {
+    if v6 {
+        SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port))
+    } else {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+}
+
+/// A port nobody listens on right now.
+fn free_port(v6: bool) -> u16 {
+    TcpListener::bind(loopback(v6, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(runtime: &str, sockets: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wasi-downlevel"));
+    c.args(["run", "--runtime", runtime, "--sockets", sockets]);
+    c
+}
+
+/// The same pattern as the `tcp-echo` example's client.
+fn pattern(c: usize, i: u64) -> u8 {
+    (i.wrapping_mul(31).wrapping_add(c as u64 * 7) % 251) as u8
+}
+
+/// A running program whose stdout is read line by line.
+struct Program {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Program {
+    fn start(mut cmd: Command) -> Program {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        Program { child, lines }
+    }
+
+    /// Waits for a line starting with `prefix`; kills the program if it
+    /// does not come in time.
+    fn expect(&mut self, prefix: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(TIMEOUT) {
+                Ok(l) if l.starts_with(prefix) => return l,
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("no line starting with {prefix:?} in time");
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) {
+        for _ in 0..TIMEOUT.as_secs() * 10 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "the program exited with {status}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("the program did not exit in time");
+    }
+}
+
+/// `CONNS` native clients at once, each sending `BYTES` and checking every
+/// byte of the echo.
+fn native_clients(addr: SocketAddr) {
+    let threads: Vec<_> = (0..CONNS)
+        .map(|c| {
+            std::thread::spawn(move || {
+                let s = TcpStream::connect(addr).unwrap();
+                s.set_read_timeout(Some(TIMEOUT)).unwrap();
+                s.set_write_timeout(Some(TIMEOUT)).unwrap();
+                let mut w = s.try_clone().unwrap();
+                let writer = std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 << 10];
+                    let mut sent = 0u64;
+                    while sent < BYTES {
+                        let n = (BYTES - sent).min(buf.len() as u64) as usize;
+                        for (k, b) in buf[..n].iter_mut().enumerate() {
+                            *b = pattern(c, sent + k as u64);
+                        }
+                        w.write_all(&buf[..n]).unwrap();
+                        sent += n as u64;
+                    }
+                    w.shutdown(Shutdown::Write).unwrap();
+                });
+                let mut r = s;
+                let mut buf = vec![0u8; 64 << 10];
+                let mut got = 0u64;
+                loop {
+                    let n = r.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    for (k, &b) in buf[..n].iter().enumerate() {
+                        assert_eq!(
+                            b,
+                            pattern(c, got + k as u64),
+                            "connection {c}, byte {}",
+                            got + k as u64
+                        );
+                    }
+                    got += n as u64;
+                }
+                writer.join().unwrap();
+                assert_eq!(got, BYTES, "connection {c}: echoed bytes");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+fn tcp_server(runtime: &str, sockets: &str, v6: bool) {
+    let addr = loopback(v6, free_port(v6));
+    let mut cmd = tool(runtime, sockets);
+    if sockets == "standard" {
+        cmd.arg("--tcplisten").arg(addr.to_string());
+    }
+    cmd.arg(example("tcp-echo"))
+        .args(["server", &addr.to_string(), &CONNS.to_string()]);
+    let mut server = Program::start(cmd);
+    server.expect("listening");
+    native_clients(addr);
+    let done = server.expect("server done");
+    assert_eq!(
+        done,
+        format!(
+            "server done: {CONNS} clients, {} bytes echoed",
+            CONNS as u64 * BYTES
+        )
+    );
+    server.finish();
+}
+
+/// A native echo server on a free port, serving until the test ends.
+fn native_echo(v6: bool) -> SocketAddr {
+    let listener = TcpListener::bind(loopback(v6, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let mut s = s.unwrap();
+            s.set_read_timeout(Some(TIMEOUT)).unwrap();
+            std::thread::spawn(move || {
+                let mut w = s.try_clone().unwrap();
+                let _ = std::io::copy(&mut s, &mut w);
+            });
+        }
+    });
+    addr
+}
+
+fn tcp_client(v6: bool) {
+    let addr = native_echo(v6);
+    let mut cmd = tool("iwasm", "wamr");
+    cmd.arg(example("tcp-echo")).args([
+        "client",
+        &addr.to_string(),
+        &CONNS.to_string(),
+        &BYTES.to_string(),
+    ]);
+    let out = run_with_timeout(&mut cmd, TIMEOUT.as_secs());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("client done: {CONNS} connections x {BYTES} bytes, every byte checked\n"),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success());
+}
+
+#[test]
+fn tcp_server_wamr_ipv4() {
+    tcp_server("iwasm", "wamr", false);
+}
+
+#[test]
+fn tcp_server_wamr_ipv6() {
+    tcp_server("iwasm", "wamr", true);
+}
+
+#[test]
+fn tcp_client_wamr_ipv4() {
+    tcp_client(false);
+}
+
+#[test]
+fn tcp_client_wamr_ipv6() {
+    tcp_client(true);
+}
+
+/// The standard flavour: the embedded engine preopens the listener
+/// (`--tcplisten`), the program's bind + listen adopt it.
+#[test]
+fn tcp_server_standard_embedded() {
+    tcp_server("embedded", "standard", false);
+}
+
+fn datagram(i: usize) -> Vec<u8> {
+    let len = (i * 37) % 1400 + 1;
+    (0..len).map(|k| ((k + i * 13) % 251) as u8).collect()
+}
+
+fn udp(v6: bool) {
+    const COUNT: usize = 200;
+    // The program as server, a native client.
+    let addr = loopback(v6, free_port(v6));
+    let mut cmd = tool("iwasm", "wamr");
+    cmd.arg(example("udp-echo"))
+        .args(["server", &addr.to_string(), &COUNT.to_string()]);
+    let mut server = Program::start(cmd);
+    server.expect("listening");
+    let s = UdpSocket::bind(loopback(v6, 0)).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut buf = vec![0u8; 65536];
+    for i in 0..COUNT {
+        let d = datagram(i);
+        s.send_to(&d, addr).unwrap();
+        let (n, from) = s.recv_from(&mut buf).unwrap();
+        assert_eq!(from, addr);
+        assert_eq!(&buf[..n], &d[..], "datagram {i}");
+    }
+    server.expect("server done");
+    server.finish();
+
+    // The program as client, a native echo.
+    let echo = UdpSocket::bind(loopback(v6, 0)).unwrap();
+    let echo_addr = echo.local_addr().unwrap();
+    echo.set_read_timeout(Some(TIMEOUT)).unwrap();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        while let Ok((n, from)) = echo.recv_from(&mut buf) {
+            echo.send_to(&buf[..n], from).unwrap();
+        }
+    });
+    let mut cmd = tool("iwasm", "wamr");
+    cmd.arg(example("udp-echo"))
+        .args(["client", &echo_addr.to_string(), &COUNT.to_string()]);
+    let out = run_with_timeout(&mut cmd, TIMEOUT.as_secs());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("client done: {COUNT} datagrams checked\n")
+    );
+}
+
+#[test]
+fn udp_wamr_ipv4() {
+    udp(false);
+}
+
+#[test]
+fn udp_wamr_ipv6() {
+    udp(true);
+}
+
+/// `net-check` on iwasm (wamr) prints exactly what it prints natively.
+fn net_check(v6: bool) {
+    let closed = free_port(v6);
+    let busy = TcpListener::bind(loopback(v6, 0)).unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    let args = [if v6 { "6" } else { "4" }, &closed.to_string(), &busy_port];
+    let mut native = Command::new(find(Runtime::Wasmtime, None).unwrap());
+    native
+        .args(["run", "-S", "inherit-network", "-S", "allow-ip-name-lookup"])
+        .arg(example("net-check"))
+        .args(args);
+    let want = run_with_timeout(&mut native, TIMEOUT.as_secs());
+    assert!(
+        want.status.success(),
+        "{}",
+        String::from_utf8_lossy(&want.stderr)
+    );
+    let mut cmd = tool("iwasm", "wamr");
+    cmd.arg(example("net-check")).args(args);
+    let got = run_with_timeout(&mut cmd, TIMEOUT.as_secs());
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout)
+    );
+    assert!(got.status.success());
+}
+
+#[test]
+fn net_check_wamr_ipv4() {
+    net_check(false);
+}
+
+#[test]
+fn net_check_wamr_ipv6() {
+    net_check(true);
+}
+
+/// The standard flavour answers what preview1 cannot do with the error the
+/// spec gives for it, and never traps.
+#[test]
+fn net_check_standard_embedded() {
+    let mut cmd = tool("embedded", "standard");
+    cmd.arg(example("net-check")).args(["4", "1", "2"]);
+    let out = run_with_timeout(&mut cmd, TIMEOUT.as_secs());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    for line in [
+        "localhost has 127.0.0.1: true",
+        "literal: Ok(Ok(Some(IpAddress::Ipv4((10, 1, 2, 3)))))",
+        "start-bind: ok",
+        "finish-bind: ok",
+        "bind again: ErrorCode { code: 9, name: \"invalid-state\"",
+        "start-listen: ErrorCode { code: 1, name: \"access-denied\"",
+        "start-connect (closed port): ErrorCode { code: 1, name: \"access-denied\"",
+        "create-udp-socket: ErrorCode { code: 2, name: \"not-supported\"",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(line)),
+            "no line {line:?} in:\n{text}"
+        );
+    }
+}
+
+/// Each flavour imports only its own socket calls, with WAMR's signatures
+/// for the wamr flavour.
+#[test]
+fn flavour_imports() {
+    let input = std::fs::read(example("tcp-echo")).unwrap();
+    let imports = |sockets| {
+        let out = wasi_downlevel::adapt_with(&input, sockets).unwrap();
+        let mut v = Vec::new();
+        for payload in wasmparser::Parser::new(0).parse_all(&out.wasm) {
+            if let wasmparser::Payload::ImportSection(r) = payload.unwrap() {
+                for imp in r.into_imports() {
+                    let imp = imp.unwrap();
+                    assert_eq!(imp.module, "wasi_snapshot_preview1");
+                    v.push(imp.name.to_string());
+                }
+            }
+        }
+        v
+    };
+    let standard = imports(wasi_downlevel::Sockets::Standard);
+    let wamr = imports(wasi_downlevel::Sockets::Wamr);
+    for name in ["sock_open", "sock_bind", "sock_connect", "sock_listen"] {
+        assert!(
+            !standard.contains(&name.to_string()),
+            "standard imports {name}"
+        );
+        assert!(wamr.contains(&name.to_string()), "wamr lacks {name}");
+    }
+    assert!(standard.contains(&"sock_accept".to_string()));
+}
