@@ -50,10 +50,29 @@ impl Options {
 
 /// Runs `wasm` and returns its exit status.
 pub fn run(wasm: &[u8], opts: &Options) -> Result<i32> {
+    if opts.runtime != Runtime::Embedded && !opts.tcplisten.is_empty() {
+        bail!("--tcplisten: only the embedded engine can preopen a listener");
+    }
+    if opts.runtime != Runtime::Iwasm && imports(wasm, "sock_open") {
+        bail!(
+            "the program uses WAMR's socket extension (--sockets wamr), which only iwasm has; \
+             use --runtime iwasm, or --sockets standard"
+        );
+    }
     match opts.runtime {
         Runtime::Embedded => embedded(wasm, opts),
         rt => external(rt, wasm, opts),
     }
+}
+
+/// Whether `wasm` imports the preview1 function `name`.
+fn imports(wasm: &[u8], name: &str) -> bool {
+    wasmparser::Parser::new(0).parse_all(wasm).any(|p| match p {
+        Ok(wasmparser::Payload::ImportSection(r)) => {
+            r.into_imports().any(|i| i.is_ok_and(|i| i.name == name))
+        }
+        _ => false,
+    })
 }
 
 fn embedded(wasm: &[u8], opts: &Options) -> Result<i32> {
