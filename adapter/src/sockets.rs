@@ -91,6 +91,7 @@ extern "C" {
     fn sock_set_tcp_keep_idle(fd: u32, v: u32) -> u16;
     fn sock_get_tcp_keep_intvl(fd: u32, v: *mut u32) -> u16;
     fn sock_set_tcp_keep_intvl(fd: u32, v: u32) -> u16;
+    fn sock_set_linger(fd: u32, enabled: u32, secs: i32) -> u16;
     fn sock_get_ip_ttl(fd: u32, v: *mut u8) -> u16;
     fn sock_set_ip_ttl(fd: u32, v: u32) -> u16;
 }
@@ -502,7 +503,11 @@ pub mod tcp {
             }
             check_bind(s.v6, &addr)?;
             let outcome = match s.fd {
-                Some(fd) => check(sock_bind(fd, &addr.wamr())),
+                // WAMR's bind turns on SO_LINGER with a zero timeout, so that
+                // closing (this socket or a connection it accepts) resets the
+                // connection and drops unsent data: turn it back off.
+                Some(fd) => check(sock_bind(fd, &addr.wamr()))
+                    .and_then(|_| check(sock_set_linger(fd, 0, 0))),
                 None => Ok(()),
             };
             // Errors of the address itself come from start-bind.

@@ -47,7 +47,6 @@ fn server(addr: &str, clients: usize) {
     listener.set_nonblocking(true).unwrap();
     println!("listening");
     let mut conns: Vec<Conn> = Vec::new();
-    let mut finished: Vec<Conn> = Vec::new();
     let (mut accepted, mut total) = (0, 0u64);
     let mut buf = vec![0u8; 64 << 10];
     while accepted < clients || !conns.is_empty() {
@@ -93,18 +92,15 @@ fn server(addr: &str, clients: usize) {
                 }
             }
         }
-        // A finished connection is shut down (FIN after the last byte) but
-        // only closed at exit: closing it at once can reset it on some hosts
-        // and lose the tail of the echo (README, known issues).
-        let (done, open): (Vec<Conn>, Vec<Conn>) = conns
-            .into_iter()
-            .partition(|c| c.eof && c.pending.is_empty());
-        for c in &done {
-            total += c.echoed;
-            let _ = c.stream.shutdown(Shutdown::Write);
-        }
-        finished.extend(done);
-        conns = open;
+        // A finished connection: FIN after the last byte, then close.
+        conns.retain(|c| {
+            let done = c.eof && c.pending.is_empty();
+            if done {
+                total += c.echoed;
+                let _ = c.stream.shutdown(Shutdown::Write);
+            }
+            !done
+        });
         if fds.last().is_some_and(|f| f.revents != 0) && accepted < clients {
             loop {
                 match listener.accept() {
@@ -125,7 +121,6 @@ fn server(addr: &str, clients: usize) {
         }
     }
     println!("server done: {accepted} clients, {total} bytes echoed");
-    drop(finished);
 }
 
 fn client(addr: &str, conns: usize, bytes: u64) {
@@ -169,7 +164,7 @@ fn client(addr: &str, conns: usize, bytes: u64) {
                     *b = pattern(i, c.sent + k as u64);
                 }
                 match c.stream.write(&out[..n]) {
-                    // No half-close when done: WAMR's `sock_shutdown` closes
+                    // No half-close when done: WAMR's `sock_shutdown` shuts
                     // both directions (the echo's length is known anyway).
                     Ok(w) => c.sent += w as u64,
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {}
