@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::run_with_input;
-use std::path::{Path, PathBuf};
+use common::{assert_same_output, example, run_with_input};
 use std::process::{Command, Output};
 use wasi_downlevel::run::{find, Runtime};
 
@@ -20,18 +19,6 @@ const TIMEOUT: u64 = 60;
 
 fn output(mut cmd: Command, stdin: Option<&[u8]>) -> Output {
     run_with_input(cmd.env_remove("RUST_BACKTRACE"), stdin, TIMEOUT)
-}
-
-fn example(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/target/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `make examples`",
-        p.display()
-    );
-    p
 }
 
 struct Case<'a> {
@@ -62,21 +49,7 @@ fn check(case: Case) {
         cmd.arg(&wasm).args(case.args);
         let got = output(cmd, case.stdin);
         let what = format!("{} {:?} on {rt:?}", case.program, case.args);
-        assert_eq!(
-            String::from_utf8_lossy(&got.stdout),
-            String::from_utf8_lossy(&want.stdout),
-            "stdout of {what}"
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&got.stderr),
-            String::from_utf8_lossy(&want.stderr),
-            "stderr of {what}"
-        );
-        assert_eq!(
-            got.status.code(),
-            want.status.code(),
-            "exit status of {what}"
-        );
+        assert_same_output(&got, &want, &String::from_utf8_lossy(&want.stdout), &what);
     }
 }
 

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{run_with_timeout, temp_dir};
+use common::{assert_same_output, example, run_with_timeout, temp_dir};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -44,18 +44,6 @@ const KNOWN: &[(Runtime, &str, &str)] = &[
         "escape via dir ..: err PermissionDenied Some(63)",
     ),
 ];
-
-fn example(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/target/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `make examples`",
-        p.display()
-    );
-    p
-}
 
 fn ripgrep() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/ripgrep/bin/rg.wasm");
@@ -182,21 +170,7 @@ fn check(case: Case) {
             expect = expect.replace(native, instead);
         }
         let what = format!("{} {:?} on {rt:?}", case.name, case.args);
-        assert_eq!(
-            String::from_utf8_lossy(&got.stdout),
-            expect,
-            "stdout of {what}"
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&got.stderr),
-            String::from_utf8_lossy(&want.stderr),
-            "stderr of {what}"
-        );
-        assert_eq!(
-            got.status.code(),
-            want.status.code(),
-            "exit status of {what}"
-        );
+        assert_same_output(&got, &want, &expect, &what);
         assert_eq!(got_tree, want_tree, "directory tree after {what}");
     }
 }

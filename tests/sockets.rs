@@ -7,10 +7,9 @@
 
 mod common;
 
-use common::run_with_timeout;
+use common::{example, run_with_timeout};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -20,18 +19,6 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 const CONNS: usize = 4;
 /// Per connection: 4 x 16 MiB = 64 MiB through each TCP test.
 const BYTES: u64 = 16 << 20;
-
-fn example(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/target/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `make examples`",
-        p.display()
-    );
-    p
-}
 
 fn loopback(v6: bool, port: u16) -> SocketAddr {
     if v6 {

@@ -11,7 +11,7 @@
 use crate::errno::{code, error_code};
 use crate::io::{Error, InputStream, OutputStream, Pos};
 use crate::table::Fd;
-use crate::{p1, put, state, OrTrap};
+use crate::{p1, put, put_result, put_unit_result, state, OrTrap};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -114,31 +114,6 @@ fn lookup(path_flags: i32) -> u32 {
         wasi::LOOKUPFLAGS_SYMLINK_FOLLOW
     } else {
         0
-    }
-}
-
-/// Writes `result<_, error-code>`.
-unsafe fn put_unit(ret: i32, r: Result<()>) {
-    match r {
-        Ok(()) => put(ret, 0, 0u8),
-        Err(e) => {
-            put(ret, 0, 1u8);
-            put(ret, 1, e)
-        }
-    }
-}
-
-/// Writes `result<T, error-code>` whose payload sits at `off`.
-unsafe fn put_result<T>(ret: i32, off: usize, r: Result<T>, ok: impl FnOnce(i32, T)) {
-    match r {
-        Ok(v) => {
-            put(ret, 0, 0u8);
-            ok(ret + off as i32, v)
-        }
-        Err(e) => {
-            put(ret, 0, 1u8);
-            put(ret, off, e)
-        }
     }
 }
 
@@ -431,15 +406,15 @@ pub mod types {
             };
             wasi::fd_advise(d.fd, offset as u64, len as u64, advice).map_err(err)
         });
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_sync_data(handle: i32, ret: i32) {
-        put_unit(ret, sync(handle, true))
+        put_unit_result(ret, sync(handle, true))
     }
 
     pub unsafe fn descriptor_sync(handle: i32, ret: i32) {
-        put_unit(ret, sync(handle, false))
+        put_unit_result(ret, sync(handle, false))
     }
 
     pub unsafe fn descriptor_get_flags(handle: i32, ret: i32) {
@@ -457,7 +432,7 @@ pub mod types {
             0 => Err(code::INVALID),
             _ => wasi::fd_filestat_set_size(d.fd, size as u64).map_err(err),
         });
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -472,7 +447,7 @@ pub mod types {
         ret: i32,
     ) {
         let (atim, mtim, fst) = times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos));
-        put_unit(
+        put_unit_result(
             ret,
             wasi::fd_filestat_set_times(desc(handle).fd, atim, mtim, fst).map_err(err),
         )
@@ -535,7 +510,7 @@ pub mod types {
     pub unsafe fn descriptor_create_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
         let r =
             dir(handle).and_then(|fd| wasi::path_create_directory(fd, path(ptr, len)).map_err(err));
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_stat(handle: i32, ret: i32) {
@@ -569,7 +544,7 @@ pub mod types {
             wasi::path_filestat_set_times(fd, lookup(pflags), path(ptr, len), atim, mtim, fst)
                 .map_err(err)
         });
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -594,7 +569,7 @@ pub mod types {
             )
             .map_err(err)
         });
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_open_at(
@@ -625,7 +600,7 @@ pub mod types {
     pub unsafe fn descriptor_remove_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
         let r =
             dir(handle).and_then(|fd| wasi::path_remove_directory(fd, path(ptr, len)).map_err(err));
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_rename_at(
@@ -647,7 +622,7 @@ pub mod types {
             )
             .map_err(err)
         });
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_symlink_at(
@@ -666,12 +641,12 @@ pub mod types {
             }
             wasi::path_symlink(target, fd, path(new_ptr, new_len)).map_err(err)
         });
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_unlink_file_at(handle: i32, ptr: i32, len: i32, ret: i32) {
         let r = dir(handle).and_then(|fd| wasi::path_unlink_file(fd, path(ptr, len)).map_err(err));
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_is_same_object(handle: i32, other: i32) -> i32 {

@@ -118,3 +118,29 @@ pub unsafe fn program_shrink(
 pub unsafe fn put<T>(ret: i32, off: usize, v: T) {
     ((ret as usize + off) as *mut T).write(v)
 }
+
+/// Writes `result<_, E>` for an enum `E` (one byte, at offset 1).
+pub unsafe fn put_unit_result(ret: i32, r: Result<(), u8>) {
+    match r {
+        Ok(()) => put(ret, 0, 0u8),
+        Err(e) => {
+            put(ret, 0, 1u8);
+            put(ret, 1, e)
+        }
+    }
+}
+
+/// Writes `result<T, E>` for an enum `E` whose payload sits at `off`; `ok`
+/// writes a `T` at the address it is given.
+pub unsafe fn put_result<T>(ret: i32, off: usize, r: Result<T, u8>, ok: impl FnOnce(i32, T)) {
+    match r {
+        Ok(v) => {
+            put(ret, 0, 0u8);
+            ok(ret + off as i32, v)
+        }
+        Err(e) => {
+            put(ret, 0, 1u8);
+            put(ret, off, e)
+        }
+    }
+}

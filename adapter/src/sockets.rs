@@ -16,7 +16,7 @@
 
 use crate::io::{InputStream, OutputStream, Pollable, Pos};
 use crate::table::Fd;
-use crate::{put, state, trap, OrTrap};
+use crate::{put, put_result, put_unit_result, state, trap, OrTrap};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -353,31 +353,6 @@ pub struct ResolveAddressStream {
     error: Option<u8>,
 }
 
-/// Writes `result<_, error-code>`.
-unsafe fn put_unit(ret: i32, r: Result<()>) {
-    match r {
-        Ok(()) => put(ret, 0, 0u8),
-        Err(e) => {
-            put(ret, 0, 1u8);
-            put(ret, 1, e)
-        }
-    }
-}
-
-/// Writes `result<T, error-code>` whose payload sits at `off`.
-unsafe fn put_result<T>(ret: i32, off: usize, r: Result<T>, ok: impl FnOnce(i32, T)) {
-    match r {
-        Ok(v) => {
-            put(ret, 0, 0u8);
-            ok(ret + off as i32, v)
-        }
-        Err(e) => {
-            put(ret, 0, 1u8);
-            put(ret, off, e)
-        }
-    }
-}
-
 fn open(v6: bool, stream: bool) -> Result<Fd> {
     let mut fd = 0;
     check(unsafe { sock_open(0, v6 as u32, stream as u32, &mut fd) })?;
@@ -516,7 +491,7 @@ pub mod tcp {
             s.state = Tcp::Binding(Ok(()));
             Ok(())
         })();
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn tcp_socket_finish_bind(handle: i32, ret: i32) {
@@ -528,7 +503,7 @@ pub mod tcp {
             }
             _ => Err(code::NOT_IN_PROGRESS),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -565,7 +540,7 @@ pub mod tcp {
             s.state = Tcp::Connecting(check(sock_connect(fd, &addr.wamr())));
             Ok(())
         })();
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     /// `result<tuple<input-stream, output-stream>, error-code>`.
@@ -632,7 +607,7 @@ pub mod tcp {
             s.state = Tcp::Listening(Ok(()));
             Ok(())
         })();
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn tcp_socket_finish_listen(handle: i32, ret: i32) {
@@ -644,7 +619,7 @@ pub mod tcp {
             }
             _ => Err(code::NOT_IN_PROGRESS),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     /// `result<tuple<tcp-socket, input-stream, output-stream>, error-code>`;
@@ -719,7 +694,7 @@ pub mod tcp {
                 Ok(())
             }
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     /// A socket option: read from the host in the wamr flavour, else the
@@ -764,7 +739,7 @@ pub mod tcp {
         if r.is_ok() {
             s.keep_alive = value != 0;
         }
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     const NS: u64 = 1_000_000_000;
@@ -783,7 +758,7 @@ pub mod tcp {
             let secs = (value as u64).div_ceil(NS);
             set_u32!(s, sock_set_tcp_keep_idle, secs).map(|_| s.keep_idle = secs * NS)
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn tcp_socket_keep_alive_interval(handle: i32, ret: i32) {
@@ -800,7 +775,7 @@ pub mod tcp {
             let secs = (value as u64).div_ceil(NS);
             set_u32!(s, sock_set_tcp_keep_intvl, secs).map(|_| s.keep_interval = secs * NS)
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     /// WAMR has no call for the probe count: kept here.
@@ -816,7 +791,7 @@ pub mod tcp {
             tcp(handle).keep_count = value as u32;
             Ok(())
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn tcp_socket_hop_limit(handle: i32, ret: i32) {
@@ -841,7 +816,7 @@ pub mod tcp {
         if r.is_ok() {
             s.hop_limit = value as u8;
         }
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn tcp_socket_receive_buffer_size(handle: i32, ret: i32) {
@@ -856,7 +831,7 @@ pub mod tcp {
             0 => Err(code::INVALID_ARGUMENT),
             v => set_u32!(s, sock_set_recv_buf_size, v as u64).map(|_| s.recv_buf = v as u64),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn tcp_socket_send_buffer_size(handle: i32, ret: i32) {
@@ -871,7 +846,7 @@ pub mod tcp {
             0 => Err(code::INVALID_ARGUMENT),
             v => set_u32!(s, sock_set_send_buf_size, v as u64).map(|_| s.send_buf = v as u64),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     /// Ready when `accept` would not block (listening), else at once (every
@@ -898,7 +873,7 @@ pub mod tcp {
             }
             _ => Err(code::INVALID_STATE),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 }
 
@@ -978,7 +953,7 @@ pub mod udp {
             s.state = Udp::Binding(Ok(()));
             Ok(())
         })();
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn udp_socket_finish_bind(handle: i32, ret: i32) {
@@ -990,7 +965,7 @@ pub mod udp {
             }
             _ => Err(code::NOT_IN_PROGRESS),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     /// `stream(option<ip-socket-address>)`: flattened as the option's tag,
@@ -1093,7 +1068,7 @@ pub mod udp {
         if r.is_ok() {
             s.hop_limit = value as u8;
         }
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     macro_rules! get_size {
@@ -1116,7 +1091,7 @@ pub mod udp {
                 v.min(u32::MAX as i64) as u32,
             )),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn udp_socket_send_buffer_size(handle: i32, ret: i32) {
@@ -1132,7 +1107,7 @@ pub mod udp {
                 v.min(u32::MAX as i64) as u32,
             )),
         };
-        put_unit(ret, r)
+        put_unit_result(ret, r)
     }
 
     pub unsafe fn udp_socket_subscribe(handle: i32) -> i32 {

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -73,4 +73,37 @@ pub fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// An example program built by `make examples`.
+pub fn example(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    assert!(
+        p.exists(),
+        "{} is missing: run `make examples`",
+        p.display()
+    );
+    p
+}
+
+/// Asserts that a run gave `stdout`, and the stderr and exit status of
+/// `want`; `what` names the run in the failure message.
+pub fn assert_same_output(got: &Output, want: &Output, stdout: &str, what: &str) {
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        stdout,
+        "stdout of {what}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&got.stderr),
+        String::from_utf8_lossy(&want.stderr),
+        "stderr of {what}"
+    );
+    assert_eq!(
+        got.status.code(),
+        want.status.code(),
+        "exit status of {what}"
+    );
 }
