@@ -7,7 +7,7 @@ TOOL := target/release/wasi-downlevel
 EXAMPLES := examples/target/wasm32-wasip2/release
 STAMP := .cache/stamps
 
-.PHONY: run test build examples runtimes tools targets lint clean
+.PHONY: run test bench build examples runtimes tools targets lint clean
 
 # Build everything and run examples/hello on the embedded preview1 engine.
 run: build examples
@@ -17,6 +17,12 @@ test: build examples runtimes tools
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
 	$(CARGO) test --release -j$(JOBS) -- --test-threads=2
+
+# Side-by-side timings and sizes (cli/examples/bench.rs); BENCH_MIB,
+# BENCH_REPS and BENCH_CALLS scale it.
+bench: build examples runtimes tools
+	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip1 --manifest-path examples/Cargo.toml -p bench
+	$(CARGO) run --release -j$(JOBS) --example bench
 
 build: targets
 	$(CARGO) build --release -j$(JOBS)
@@ -37,7 +43,7 @@ tools: targets
 
 targets: $(STAMP)/targets
 $(STAMP)/targets:
-	rustup target add wasm32-wasip2 wasm32-unknown-unknown
+	rustup target add wasm32-wasip2 wasm32-wasip1 wasm32-unknown-unknown
 	mkdir -p $(STAMP) && touch $@
 
 lint: build

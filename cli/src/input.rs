@@ -64,3 +64,32 @@ fn exports_run(module: &[u8]) -> bool {
         _ => false,
     })
 }
+
+/// Whether `bytes` is already a preview1 command: a core module exporting
+/// `_start` and importing nothing but `wasi_snapshot_preview1` (`run` runs
+/// such a module as it is, e.g. to compare with an adapted build).
+pub fn is_preview1_command(bytes: &[u8]) -> bool {
+    let mut start = false;
+    for p in Parser::new(0).parse_all(bytes) {
+        match p {
+            Ok(Payload::Version {
+                encoding: Encoding::Component,
+                ..
+            })
+            | Err(_) => return false,
+            Ok(Payload::ImportSection(r)) => {
+                let p1_only = r
+                    .into_imports()
+                    .all(|i| i.is_ok_and(|i| i.module == crate::link::PREVIEW1));
+                if !p1_only {
+                    return false;
+                }
+            }
+            Ok(Payload::ExportSection(r)) => {
+                start |= r.into_iter().flatten().any(|e| e.name == "_start");
+            }
+            _ => {}
+        }
+    }
+    start
+}

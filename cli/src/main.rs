@@ -94,7 +94,16 @@ fn real_main() -> Result<i32> {
             input,
             args,
         } => {
-            let adapted = read(&input, sockets)?;
+            let bytes = std::fs::read(&input)
+                .with_context(|| format!("cannot read {}", input.display()))?;
+            // A preview1 command runs as it is; anything else is adapted.
+            let wasm = if wasi_downlevel::input::is_preview1_command(&bytes) {
+                bytes
+            } else {
+                wasi_downlevel::adapt_with(&bytes, sockets)
+                    .with_context(|| format!("{}", input.display()))?
+                    .wasm
+            };
             let opts = run::Options {
                 runtime,
                 dirs: dirs
@@ -121,7 +130,7 @@ fn real_main() -> Result<i32> {
                 sockets,
                 tcplisten,
             };
-            run::run(&adapted.wasm, &opts)
+            run::run(&wasm, &opts)
         }
     }
 }

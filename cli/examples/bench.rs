@@ -1,0 +1,411 @@
+//! `make bench`: side-by-side timings and sizes, printed as Markdown tables.
+//! Every figure that compares is a ratio of medians measured in the same
+//! run, with the variants alternating, so a noisy machine affects all alike.
+//!
+//! Variants of the `examples/bench` program:
+//!   (a) built for wasm32-wasip1 and run directly: the preview1 limit;
+//!   (b) built for wasm32-wasip2 and adapted by this tool;
+//!   (d) the wasm32-wasip2 component run natively on the wasmtime CLI.
+//! Environment: BENCH_MIB (file and pipe size, default 256), BENCH_REPS
+//! (runs per figure, default 5), BENCH_CALLS (small calls, default 1000000).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use wasi_downlevel::run::{find, Runtime};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tool() -> PathBuf {
+    root().join("target/release/wasi-downlevel")
+}
+
+/// How to start one variant on one runtime, given the preopened directory.
+#[derive(Clone)]
+struct Variant {
+    wasm: PathBuf,
+    runtime: Option<Runtime>,
+}
+
+impl Variant {
+    fn command(&self, data: &Path, args: &[String]) -> Command {
+        let dir = format!("{}::/data", data.display());
+        let mut c = match self.runtime {
+            // The native component.
+            None => {
+                let mut c = Command::new(find(Runtime::Wasmtime, None).unwrap());
+                c.args(["run", "--dir", &dir]);
+                c
+            }
+            Some(Runtime::Wasmtime) => {
+                let mut c = Command::new(find(Runtime::Wasmtime, None).unwrap());
+                c.args(["run", "--dir", &dir]);
+                c
+            }
+            Some(Runtime::Iwasm) => {
+                let mut c = Command::new(find(Runtime::Iwasm, None).unwrap());
+                c.arg(format!("--map-dir=/data::{}", data.display()));
+                c.arg("--addr-pool=127.0.0.1/8");
+                c
+            }
+            Some(rt) => {
+                let mut c = Command::new(tool());
+                c.args(["run", "--runtime", &format!("{rt:?}").to_lowercase()]);
+                c.args(["--dir", &dir]);
+                c
+            }
+        };
+        c.arg(&self.wasm).args(args);
+        c
+    }
+}
+
+/// Runs `cmd` (stdin from `input` if given), checks it succeeded, and
+/// returns how long it took.
+fn time(mut cmd: Command, input: Option<&Path>) -> Duration {
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut cat = input.map(|f| {
+        Command::new("cat")
+            .arg(f)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    });
+    if let Some(c) = &mut cat {
+        cmd.stdin(c.stdout.take().unwrap());
+    } else {
+        cmd.stdin(Stdio::null());
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let deadline = start + Duration::from_secs(600);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{cmd:?} took over 600 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let took = start.elapsed();
+    if let Some(mut c) = cat {
+        let _ = c.wait();
+    }
+    if !status.success() {
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+        panic!("{cmd:?} failed: {status}\n{err}");
+    }
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Medians of each variant over `reps` alternating runs.
+fn measure(
+    variants: &[Variant],
+    data: &Path,
+    args: &[String],
+    input: Option<&Path>,
+    reps: u64,
+) -> Vec<Duration> {
+    let mut times = vec![Vec::new(); variants.len()];
+    for _ in 0..reps {
+        for (v, t) in variants.iter().zip(&mut times) {
+            t.push(time(v.command(data, args), input));
+        }
+    }
+    times.into_iter().map(median).collect()
+}
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+/// The code section's size and function count of a core module.
+fn code_size(wasm: &[u8]) -> (usize, u32) {
+    for p in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let Ok(wasmparser::Payload::CodeSectionStart { count, size, .. }) = p {
+            return (size as usize, count);
+        }
+    }
+    (0, 0)
+}
+
+/// Bytes and count of the function bodies after the first `skip` in the
+/// code section: in an adapted module, the adapter's kept functions and the
+/// synthesized ones come after the program's.
+fn bodies_after(wasm: &[u8], skip: u32) -> (usize, u32) {
+    let mut seen = 0;
+    let (mut bytes, mut count) = (0, 0);
+    for p in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = p {
+            if seen >= skip {
+                let r = body.range();
+                bytes += (r.end - r.start) as usize;
+                count += 1;
+            }
+            seen += 1;
+        }
+    }
+    (bytes, count)
+}
+
+/// Linear-memory pages after running `wasm` to the end on wasmi, with the
+/// bench data preopened.
+fn memory_pages(wasm: &[u8], argv: &[&str]) -> u64 {
+    use wasmi::{Engine, Linker, Module, Store};
+    use wasmi_wasi::{ambient_authority, Dir, WasiCtx, WasiCtxBuilder};
+    let engine = Engine::default();
+    let module = Module::new(&engine, wasm).unwrap();
+    let mut b = WasiCtxBuilder::new();
+    let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+    b.args(&argv).unwrap();
+    let dir = Dir::open_ambient_dir(root().join("target/bench/data"), ambient_authority()).unwrap();
+    b.preopened_dir(dir, "/data").unwrap();
+    let mut store = Store::new(&engine, b.build());
+    let mut linker = <Linker<WasiCtx>>::new(&engine);
+    wasmi_wasi::add_to_linker(&mut linker, |c| c).unwrap();
+    let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
+    let start = instance.get_typed_func::<(), ()>(&store, "_start").unwrap();
+    let _ = start.call(&mut store, ());
+    let memory = instance.get_memory(&store, "memory").unwrap();
+    memory.size(&store)
+}
+
+fn main() {
+    let mib = env("BENCH_MIB", 256);
+    let reps = env("BENCH_REPS", 5);
+    let calls = env("BENCH_CALLS", 1_000_000);
+    let examples = root().join("examples/target");
+    let p1 = examples.join("wasm32-wasip1/release/bench.wasm");
+    let p2 = examples.join("wasm32-wasip2/release/bench.wasm");
+    let work = root().join("target/bench");
+    let data = work.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let adapted = work.join("bench.p1.wasm");
+    let input = std::fs::read(&p2).expect("examples/bench: run `make examples`");
+    std::fs::write(&adapted, wasi_downlevel::adapt(&input).unwrap().wasm).unwrap();
+    let adapted_wamr = work.join("bench.wamr.wasm");
+    let out = wasi_downlevel::adapt_with(&input, wasi_downlevel::Sockets::Wamr).unwrap();
+    std::fs::write(&adapted_wamr, out.wasm).unwrap();
+
+    // A file of `mib` MiB of varied bytes.
+    let file = data.join("big.bin");
+    if std::fs::metadata(&file).map(|m| m.len()).ok() != Some(mib << 20) {
+        let block: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 % 251) as u8).collect();
+        let mut f = std::fs::File::create(&file).unwrap();
+        for _ in 0..mib {
+            std::io::Write::write_all(&mut f, &block).unwrap();
+        }
+    }
+
+    println!(
+        "# wasi-downlevel benchmark: {mib} MiB bulk reads, {calls} small calls, median of {reps}\n"
+    );
+    let runtimes = [Runtime::Wasmtime, Runtime::Iwasm, Runtime::Embedded];
+
+    println!("## Bulk reads: time (b)/(a) and (d)/(a); (a) p1 build direct, (b) p2 build adapted, (d) native component on wasmtime\n");
+    println!("| workload | runtime | (a) s | (b) s | (b)/(a) | (d)/(a) |");
+    println!("|---|---|---|---|---|---|");
+    for (what, input_file, chunk) in [
+        ("file, 4 KiB reads", false, 4096),
+        ("file, 64 KiB reads", false, 65536),
+        ("pipe, 4 KiB reads", true, 4096),
+        ("pipe, 64 KiB reads", true, 65536),
+    ] {
+        let a = if input_file {
+            args(&["stdin", &chunk.to_string()])
+        } else {
+            args(&["read", "/data/big.bin", &chunk.to_string()])
+        };
+        for rt in runtimes {
+            let mut variants = vec![
+                Variant {
+                    wasm: p1.clone(),
+                    runtime: Some(rt),
+                },
+                Variant {
+                    wasm: adapted.clone(),
+                    runtime: Some(rt),
+                },
+            ];
+            if rt == Runtime::Wasmtime {
+                variants.push(Variant {
+                    wasm: p2.clone(),
+                    runtime: None,
+                });
+            }
+            let stdin = input_file.then_some(file.as_path());
+            let t = measure(&variants, &data, &a, stdin, reps);
+            let ratio = |x: Duration| format!("{:.3}", x.as_secs_f64() / t[0].as_secs_f64());
+            println!(
+                "| {what} | {rt:?} | {:.3} | {:.3} | {} | {} |",
+                t[0].as_secs_f64(),
+                t[1].as_secs_f64(),
+                ratio(t[1]),
+                t.get(2).map_or("-".into(), |d| ratio(*d)),
+            );
+        }
+    }
+
+    println!("\n## Small calls: time per call, (b)/(a) (each figure: a run of N calls minus a run of 0)\n");
+    println!("| call | runtime | (a) ns | (b) ns | (b)/(a) |");
+    println!("|---|---|---|---|---|");
+    let n = calls.to_string();
+    for (what, with, without) in [
+        ("clock read", args(&["clock", &n]), args(&["clock", "0"])),
+        (
+            "1-byte read",
+            args(&["read1", "/data/big.bin", &n]),
+            args(&["read1", "/data/big.bin", "0"]),
+        ),
+        ("1-byte write", args(&["write", &n]), args(&["write", "0"])),
+    ] {
+        for rt in runtimes {
+            let variants = [
+                Variant {
+                    wasm: p1.clone(),
+                    runtime: Some(rt),
+                },
+                Variant {
+                    wasm: adapted.clone(),
+                    runtime: Some(rt),
+                },
+            ];
+            let full = measure(&variants, &data, &with, None, reps);
+            let empty = measure(&variants, &data, &without, None, reps);
+            let per =
+                |i: usize| full[i].saturating_sub(empty[i]).as_secs_f64() * 1e9 / calls as f64;
+            println!(
+                "| {what} | {rt:?} | {:.1} | {:.1} | {:.3} |",
+                per(0),
+                per(1),
+                per(1) / per(0)
+            );
+        }
+    }
+
+    println!(
+        "\n## TCP receive on iwasm (wamr flavour, (b) only: std has no TCP connect on wasip1)\n"
+    );
+    {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bytes = mib << 20;
+        let sender = std::thread::spawn(move || {
+            let block = vec![7u8; 1 << 20];
+            let mut best = Duration::MAX;
+            for s in listener.incoming().take(reps as usize) {
+                let mut s = s.unwrap();
+                let start = Instant::now();
+                for _ in 0..bytes >> 20 {
+                    std::io::Write::write_all(&mut s, &block).unwrap();
+                }
+                drop(s);
+                best = best.min(start.elapsed());
+            }
+            best
+        });
+        let v = Variant {
+            wasm: adapted_wamr.clone(),
+            runtime: Some(Runtime::Iwasm),
+        };
+        let t: Vec<Duration> = (0..reps)
+            .map(|_| time(v.command(&data, &args(&["tcp", &addr.to_string()])), None))
+            .collect();
+        let _ = sender.join();
+        let t = median(t);
+        println!(
+            "{mib} MiB in {:.3} s: {:.0} MiB/s (process start included)\n",
+            t.as_secs_f64(),
+            mib as f64 / t.as_secs_f64()
+        );
+    }
+
+    println!("## Size\n");
+    let full = wasi_downlevel::ADAPTER;
+    let (full_code, full_funcs) = code_size(full);
+    println!(
+        "The whole adapter: {} bytes ({} bytes of code in {} functions); the forward adapter is 51,854 bytes.\n",
+        full.len(),
+        full_code,
+        full_funcs
+    );
+    println!("| program | code added by the adapter | functions added |");
+    println!("|---|---|---|");
+    for (name, what) in [
+        ("hello", "`hello` (std: stdio, args, env, clocks, random)"),
+        ("fs", "`fs` (std::fs)"),
+        ("tcp-echo", "`tcp-echo` (std::net)"),
+    ] {
+        let component = std::fs::read(examples.join(format!("wasm32-wasip2/release/{name}.wasm")))
+            .expect("run `make examples`");
+        let main = wasi_downlevel::input::main_module(&component).unwrap();
+        let out = wasi_downlevel::adapt(&component).unwrap().wasm;
+        let (_, program_funcs) = code_size(main);
+        let (bytes, funcs) = bodies_after(&out, program_funcs);
+        println!("| {what} | {bytes} bytes | {funcs} |");
+    }
+    let pages = |wasm: &[u8], a: &[&str]| memory_pages(wasm, a);
+    let (pa, pb) = (
+        pages(
+            &std::fs::read(&p1).unwrap(),
+            &["bench", "read1", "/data/big.bin", "1000"],
+        ),
+        pages(
+            &std::fs::read(&adapted).unwrap(),
+            &["bench", "read1", "/data/big.bin", "1000"],
+        ),
+    );
+    println!(
+        "\nMemory at the end of `bench read1 FILE 1000` on the embedded engine: {pa} pages as a p1 build, \
+         {pb} adapted: the adapter's stack, state and heap take {} pages ({} KiB).\n",
+        pb - pa,
+        (pb - pa) * 64
+    );
+
+    println!("## Adapt time (in process, median of {reps})\n");
+    println!("| input | size | time | per MB |");
+    println!("|---|---|---|---|");
+    let rg = root().join(".cache/ripgrep/bin/rg.wasm");
+    for (what, path) in [
+        ("hello", examples.join("wasm32-wasip2/release/hello.wasm")),
+        ("ripgrep", rg),
+    ] {
+        let Ok(bytes) = std::fs::read(&path) else {
+            println!("| {what} | missing: run `make tools` | | |");
+            continue;
+        };
+        let t = median(
+            (0..reps)
+                .map(|_| {
+                    let start = Instant::now();
+                    wasi_downlevel::adapt(&bytes).unwrap();
+                    start.elapsed()
+                })
+                .collect(),
+        );
+        let mb = bytes.len() as f64 / 1e6;
+        println!(
+            "| {what} | {:.2} MB | {:.1} ms | {:.1} ms |",
+            mb,
+            t.as_secs_f64() * 1e3,
+            t.as_secs_f64() * 1e3 / mb
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! The workload of `make bench`, built both for wasm32-wasip1 (run directly:
+//! the preview1 limit) and for wasm32-wasip2 (adapted, or run natively).
+//!
+//!   bench read FILE CHUNK     read FILE to the end in CHUNK-byte reads
+//!   bench stdin CHUNK         the same from stdin (a pipe)
+//!   bench clock N             N monotonic clock reads
+//!   bench read1 FILE N        N one-byte reads
+//!   bench write N             N one-byte writes to stdout
+//!   bench tcp ADDR            receive from ADDR until EOF in 64 KiB reads
+//!
+//! Each prints one line (bytes or a checksum) so that no work is optimized
+//! away and a wrong run is visible.
+
+use std::io::{Read, Write};
+use std::time::Instant;
+
+fn drain(mut r: impl Read, chunk: usize) -> (u64, u64) {
+    let mut buf = vec![0u8; chunk];
+    let (mut total, mut sum) = (0u64, 0u64);
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return (total, sum),
+            Ok(n) => {
+                total += n as u64;
+                sum = sum.wrapping_add(buf[n - 1] as u64);
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    let num = |i: usize| arg(i).parse::<usize>().expect("a number");
+    match arg(1) {
+        "read" => {
+            let f = std::fs::File::open(arg(2)).expect("open");
+            println!("{:?}", drain(f, num(3)));
+        }
+        "stdin" => println!("{:?}", drain(std::io::stdin().lock(), num(2))),
+        "clock" => {
+            let start = Instant::now();
+            let mut last = start;
+            for _ in 0..num(2) {
+                last = Instant::now();
+            }
+            println!("{}", last >= start);
+        }
+        "read1" => {
+            let mut f = std::fs::File::open(arg(2)).expect("open");
+            let mut b = [0u8; 1];
+            let mut sum = 0u64;
+            for _ in 0..num(3) {
+                if f.read(&mut b).expect("read") == 0 {
+                    break;
+                }
+                sum = sum.wrapping_add(b[0] as u64);
+            }
+            println!("{sum}");
+        }
+        "write" => {
+            let mut out = std::io::stdout().lock();
+            for _ in 0..num(2) {
+                // One write call each (stdout's line buffer would batch them).
+                out.write_all(b"x").expect("write");
+                out.flush().expect("flush");
+            }
+        }
+        #[cfg(target_env = "p2")]
+        "tcp" => {
+            let s = std::net::TcpStream::connect(arg(2)).expect("connect");
+            println!("{:?}", drain(s, 64 << 10));
+        }
+        _ => {
+            eprintln!("usage: see the source");
+            std::process::exit(2);
+        }
+    }
+}
