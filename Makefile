@@ -21,7 +21,6 @@ test: build examples runtimes tools
 # Side-by-side timings and sizes (cli/examples/bench.rs); BENCH_MIB,
 # BENCH_REPS and BENCH_CALLS scale it.
 bench: build examples runtimes tools
-	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip1 --manifest-path examples/Cargo.toml -p bench
 	$(CARGO) run --release -j$(JOBS) --example bench
 
 build: targets
@@ -29,6 +28,7 @@ build: targets
 
 examples: targets
 	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip2 --manifest-path examples/Cargo.toml
+	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip1 --manifest-path examples/Cargo.toml -p bench
 
 # The preview1 runtimes (wasmtime, iwasm, node) and the native wasmtime CLI,
 # into .cache/runtimes, where `run --runtime X` looks first.

@@ -159,3 +159,26 @@ fn adapted_shape() {
         );
     }
 }
+
+/// `run` executes a preview1 command (here `examples/bench` built for
+/// wasm32-wasip1) as it is, on every runtime.
+#[test]
+fn preview1_command_runs_as_is() {
+    let p1 = example("bench").with_file_name("../../wasm32-wasip1/release/bench.wasm");
+    assert!(
+        p1.exists(),
+        "{} is missing: run `make examples`",
+        p1.display()
+    );
+    for rt in RUNTIMES {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-downlevel"));
+        cmd.arg("run")
+            .arg("--runtime")
+            .arg(format!("{rt:?}").to_lowercase())
+            .arg(&p1)
+            .args(["clock", "10"]);
+        let out = output(cmd, None);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "true\n", "{rt:?}");
+        assert!(out.status.success(), "{rt:?}");
+    }
+}
