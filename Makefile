@@ -16,6 +16,7 @@ run: build examples
 test: build examples runtimes tools
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
+	$(CARGO) fmt --manifest-path libc-shim/Cargo.toml --check
 	$(CARGO) test --release -j$(JOBS) -- --test-threads=2
 
 # Side-by-side timings and sizes (cli/examples/bench.rs); BENCH_MIB,
@@ -29,6 +30,15 @@ build: targets
 examples: targets
 	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip2 --manifest-path examples/Cargo.toml
 	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip1 --manifest-path examples/Cargo.toml -p bench
+	# With libc-shim: core modules (wit-component refuses the shim's extra
+	# exports), which `adapt` takes as they are.
+	RUSTFLAGS="-C link-arg=--skip-wit-component" $(CARGO) build --release -j$(JOBS) \
+		--target wasm32-wasip2 --manifest-path examples/Cargo.toml --target-dir examples/target/shim \
+		-p shim-read -p bench --features shim-read/shim,bench/shim
+	# The shim as one object, for C programs (clang ... libc_shim.o).
+	mkdir -p libc-shim/target
+	$(CARGO) rustc --release --target wasm32-wasip2 --manifest-path libc-shim/Cargo.toml \
+		-- --emit=obj=$(CURDIR)/libc-shim/target/libc_shim.o
 
 # The preview1 runtimes (wasmtime, iwasm, node) and the native wasmtime CLI,
 # into .cache/runtimes, where `run --runtime X` looks first.
@@ -53,4 +63,4 @@ lint: build
 
 clean:
 	$(CARGO) clean
-	rm -rf examples/target target/adapter
+	rm -rf examples/target target/adapter libc-shim/target

@@ -96,14 +96,15 @@ pub fn program_alloc(align: usize, size: usize) -> *mut u8 {
     p
 }
 
-/// Shrinks an allocation made by `program_alloc` to `new_size` (> 0).
+/// Shrinks an allocation made by `program_alloc` to `new_size` (> 0); never
+/// grows it (a buffer lent by libc-shim must not move).
 pub unsafe fn program_shrink(
     ptr: *mut u8,
     old_size: usize,
     align: usize,
     new_size: usize,
 ) -> *mut u8 {
-    if new_size == old_size {
+    if new_size >= old_size {
         return ptr;
     }
     let p = unsafe { program_realloc(ptr, old_size, align, new_size) };

@@ -5,6 +5,7 @@
 //! Variants of the `examples/bench` program:
 //!   (a) built for wasm32-wasip1 and run directly: the preview1 limit;
 //!   (b) built for wasm32-wasip2 and adapted by this tool;
+//!   (c) as (b), linked with libc-shim (zero-copy reads);
 //!   (d) the wasm32-wasip2 component run natively on the wasmtime CLI.
 //! Environment: BENCH_MIB (file and pipe size, default 256), BENCH_REPS
 //! (runs per figure, default 5), BENCH_CALLS (small calls, default 1000000).
@@ -200,6 +201,15 @@ fn main() {
     let adapted = work.join("bench.p1.wasm");
     let input = std::fs::read(&p2).expect("examples/bench: run `make examples`");
     std::fs::write(&adapted, wasi_downlevel::adapt(&input).unwrap().wasm).unwrap();
+    let shim = examples.join("shim/wasm32-wasip2/release/bench.wasm");
+    let adapted_shim = work.join("bench.shim.p1.wasm");
+    let shim_core =
+        std::fs::read(&shim).expect("examples/bench with libc-shim: run `make examples`");
+    std::fs::write(
+        &adapted_shim,
+        wasi_downlevel::adapt(&shim_core).unwrap().wasm,
+    )
+    .unwrap();
     let adapted_wamr = work.join("bench.wamr.wasm");
     let out = wasi_downlevel::adapt_with(&input, wasi_downlevel::Sockets::Wamr).unwrap();
     std::fs::write(&adapted_wamr, out.wasm).unwrap();
@@ -219,9 +229,9 @@ fn main() {
     );
     let runtimes = [Runtime::Wasmtime, Runtime::Iwasm, Runtime::Embedded];
 
-    println!("## Bulk reads: time (b)/(a) and (d)/(a); (a) p1 build direct, (b) p2 build adapted, (d) native component on wasmtime\n");
-    println!("| workload | runtime | (a) s | (b) s | (b)/(a) | (d)/(a) |");
-    println!("|---|---|---|---|---|---|");
+    println!("## Bulk reads: (a) p1 build direct, (b) p2 build adapted, (c) adapted with libc-shim, (d) native component on wasmtime\n");
+    println!("| workload | runtime | (a) s | (b)/(a) | (c)/(a) | (d)/(a) | (c)/(d) |");
+    println!("|---|---|---|---|---|---|---|");
     for (what, input_file, chunk) in [
         ("file, 4 KiB reads", false, 4096),
         ("file, 64 KiB reads", false, 65536),
@@ -243,6 +253,10 @@ fn main() {
                     wasm: adapted.clone(),
                     runtime: Some(rt),
                 },
+                Variant {
+                    wasm: adapted_shim.clone(),
+                    runtime: Some(rt),
+                },
             ];
             if rt == Runtime::Wasmtime {
                 variants.push(Variant {
@@ -252,20 +266,24 @@ fn main() {
             }
             let stdin = input_file.then_some(file.as_path());
             let t = measure(&variants, &data, &a, stdin, reps);
-            let ratio = |x: Duration| format!("{:.3}", x.as_secs_f64() / t[0].as_secs_f64());
+            let ratio =
+                |x: Duration, y: Duration| format!("{:.3}", x.as_secs_f64() / y.as_secs_f64());
             println!(
-                "| {what} | {rt:?} | {:.3} | {:.3} | {} | {} |",
+                "| {what} | {rt:?} | {:.3} | {} | {} | {} | {} |",
                 t[0].as_secs_f64(),
-                t[1].as_secs_f64(),
-                ratio(t[1]),
-                t.get(2).map_or("-".into(), |d| ratio(*d)),
+                ratio(t[1], t[0]),
+                ratio(t[2], t[0]),
+                t.get(3).map_or("-".into(), |d| ratio(*d, t[0])),
+                t.get(3).map_or("-".into(), |d| ratio(t[2], *d)),
             );
         }
     }
 
-    println!("\n## Small calls: time per call, (b)/(a) (each figure: a run of N calls minus a run of 0)\n");
-    println!("| call | runtime | (a) ns | (b) ns | (b)/(a) |");
-    println!("|---|---|---|---|---|");
+    println!("\n## Small calls: time per call (a run of N calls minus a run of 0), and the run of 0 (process start-up)\n");
+    println!(
+        "| call | runtime | (a) ns | (b) ns | (b)/(a) | (c)/(a) | start-up (a) / (b) / (c) ms |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let n = calls.to_string();
     for (what, with, without) in [
         ("clock read", args(&["clock", &n]), args(&["clock", "0"])),
@@ -286,16 +304,25 @@ fn main() {
                     wasm: adapted.clone(),
                     runtime: Some(rt),
                 },
+                Variant {
+                    wasm: adapted_shim.clone(),
+                    runtime: Some(rt),
+                },
             ];
             let full = measure(&variants, &data, &with, None, reps);
             let empty = measure(&variants, &data, &without, None, reps);
             let per =
                 |i: usize| full[i].saturating_sub(empty[i]).as_secs_f64() * 1e9 / calls as f64;
+            let ms = |i: usize| empty[i].as_secs_f64() * 1e3;
             println!(
-                "| {what} | {rt:?} | {:.1} | {:.1} | {:.3} |",
+                "| {what} | {rt:?} | {:.1} | {:.1} | {:.3} | {:.3} | {:.1} / {:.1} / {:.1} |",
                 per(0),
                 per(1),
-                per(1) / per(0)
+                per(1) / per(0),
+                per(2) / per(0),
+                ms(0),
+                ms(1),
+                ms(2)
             );
         }
     }
@@ -336,6 +363,30 @@ fn main() {
             mib as f64 / t.as_secs_f64()
         );
     }
+
+    println!("## Allocations and copies per read (64 KiB reads of the file, on iwasm)\n");
+    for (what, wasm) in [
+        ("(b) adapted", &adapted),
+        ("(c) with libc-shim", &adapted_shim),
+    ] {
+        let v = Variant {
+            wasm: wasm.clone(),
+            runtime: Some(Runtime::Iwasm),
+        };
+        let out = v
+            .command(&data, &args(&["count", "/data/big.bin", "65536"]))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let text = text.trim();
+        let per_read = if what.starts_with("(b)") {
+            "1 allocation (the list) and 1 copy of every byte (wasi-libc's `read`), by its code"
+        } else {
+            "the reads that fell back to allocating and copying are counted by the shim"
+        };
+        println!("- {what}: `{text}`: {per_read}");
+    }
+    println!();
 
     println!("## Size\n");
     let full = wasi_downlevel::ADAPTER;

@@ -7,6 +7,8 @@
 //!   bench read1 FILE N        N one-byte reads
 //!   bench write N             N one-byte writes to stdout
 //!   bench tcp ADDR            receive from ADDR until EOF in 64 KiB reads
+//!   bench count FILE CHUNK    like read; prints the reads and libc-shim's
+//!                             fallback count
 //!
 //! Each prints one line (bytes or a checksum) so that no work is optimized
 //! away and a wrong run is visible.
@@ -30,6 +32,8 @@ fn drain(mut r: impl Read, chunk: usize) -> (u64, u64) {
 }
 
 fn main() {
+    #[cfg(feature = "shim")]
+    libc_shim::link();
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     let num = |i: usize| arg(i).parse::<usize>().expect("a number");
@@ -39,6 +43,20 @@ fn main() {
             println!("{:?}", drain(f, num(3)));
         }
         "stdin" => println!("{:?}", drain(std::io::stdin().lock(), num(2))),
+        // How many reads, and with libc-shim how many fell back to copying.
+        "count" => {
+            let mut f = std::fs::File::open(arg(2)).expect("open");
+            let mut buf = vec![0u8; num(3)];
+            let mut reads = 0u64;
+            while f.read(&mut buf).expect("read") > 0 {
+                reads += 1;
+            }
+            #[cfg(feature = "shim")]
+            let fallbacks = libc_shim::link().to_string();
+            #[cfg(not(feature = "shim"))]
+            let fallbacks = "-";
+            println!("reads {reads} fallbacks {fallbacks}");
+        }
         "clock" => {
             let start = Instant::now();
             let mut last = start;
