@@ -5,23 +5,11 @@
 
 mod common;
 
-use common::{example, run_with_input};
-use std::path::{Path, PathBuf};
+use common::{example, example_in, run_with_input};
+use std::path::Path;
 use std::process::Command;
 
 const RUNTIMES: [&str; 4] = ["embedded", "wasmtime", "iwasm", "node"];
-
-fn with_shim(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/target/shim/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `make examples`",
-        p.display()
-    );
-    p
-}
 
 #[test]
 fn same_output_and_no_fallback() {
@@ -45,7 +33,7 @@ fn same_output_and_no_fallback() {
     };
     for rt in RUNTIMES {
         let plain = run(&example("shim-read"), rt);
-        let shim = run(&with_shim("shim-read"), rt);
+        let shim = run(&example_in("target/shim", "shim-read"), rt);
         let (body, last) = shim.trim_end().rsplit_once('\n').unwrap();
         assert_eq!(
             format!("{body}\n"),

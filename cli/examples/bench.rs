@@ -228,6 +228,16 @@ fn main() {
         "# wasi-downlevel benchmark: {mib} MiB bulk reads, {calls} small calls, median of {reps}\n"
     );
     let runtimes = [Runtime::Wasmtime, Runtime::Iwasm, Runtime::Embedded];
+    // Variants (a), (b) and (c) on one runtime.
+    let abc = |rt: Runtime| -> Vec<Variant> {
+        [&p1, &adapted, &adapted_shim]
+            .into_iter()
+            .map(|w| Variant {
+                wasm: w.clone(),
+                runtime: Some(rt),
+            })
+            .collect()
+    };
 
     println!("## Bulk reads: (a) p1 build direct, (b) p2 build adapted, (c) adapted with libc-shim, (d) native component on wasmtime\n");
     println!("| workload | runtime | (a) s | (b)/(a) | (c)/(a) | (d)/(a) | (c)/(d) |");
@@ -244,20 +254,7 @@ fn main() {
             args(&["read", "/data/big.bin", &chunk.to_string()])
         };
         for rt in runtimes {
-            let mut variants = vec![
-                Variant {
-                    wasm: p1.clone(),
-                    runtime: Some(rt),
-                },
-                Variant {
-                    wasm: adapted.clone(),
-                    runtime: Some(rt),
-                },
-                Variant {
-                    wasm: adapted_shim.clone(),
-                    runtime: Some(rt),
-                },
-            ];
+            let mut variants = abc(rt);
             if rt == Runtime::Wasmtime {
                 variants.push(Variant {
                     wasm: p2.clone(),
@@ -295,20 +292,7 @@ fn main() {
         ("1-byte write", args(&["write", &n]), args(&["write", "0"])),
     ] {
         for rt in runtimes {
-            let variants = [
-                Variant {
-                    wasm: p1.clone(),
-                    runtime: Some(rt),
-                },
-                Variant {
-                    wasm: adapted.clone(),
-                    runtime: Some(rt),
-                },
-                Variant {
-                    wasm: adapted_shim.clone(),
-                    runtime: Some(rt),
-                },
-            ];
+            let variants = abc(rt);
             let full = measure(&variants, &data, &with, None, reps);
             let empty = measure(&variants, &data, &without, None, reps);
             let per =

@@ -77,8 +77,16 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// An example program built by `make examples`.
 pub fn example(name: &str) -> PathBuf {
+    example_in("target", name)
+}
+
+/// An example program `make examples` built under `examples/<dir>` (`target`,
+/// or `target/shim` for the builds linked with libc-shim).
+pub fn example_in(dir: &str, name: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/target/wasm32-wasip2/release")
+        .join("../examples")
+        .join(dir)
+        .join("wasm32-wasip2/release")
         .join(format!("{name}.wasm"));
     assert!(
         p.exists(),
