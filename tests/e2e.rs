@@ -5,16 +5,10 @@
 
 mod common;
 
-use common::{assert_same_output, example, run_with_input};
+use common::{assert_same_output, example, run_with_input, RUNTIMES};
 use std::process::{Command, Output};
 use wasi_downlevel::run::{find, Runtime};
 
-const RUNTIMES: [Runtime; 4] = [
-    Runtime::Embedded,
-    Runtime::Wasmtime,
-    Runtime::Iwasm,
-    Runtime::Node,
-];
 const TIMEOUT: u64 = 60;
 
 fn output(mut cmd: Command, stdin: Option<&[u8]>) -> Output {

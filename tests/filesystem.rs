@@ -10,18 +10,12 @@
 
 mod common;
 
-use common::{assert_same_output, example, run_with_timeout, temp_dir};
+use common::{assert_same_output, example, run_with_timeout, temp_dir, RUNTIMES};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use wasi_downlevel::run::{find, Runtime};
 
-const RUNTIMES: [Runtime; 4] = [
-    Runtime::Embedded,
-    Runtime::Wasmtime,
-    Runtime::Iwasm,
-    Runtime::Node,
-];
 const TIMEOUT: u64 = 120;
 
 /// (runtime, native text, what that runtime gives instead): differences a

@@ -5,11 +5,9 @@
 
 mod common;
 
-use common::{example, example_in, run_with_input};
+use common::{example, example_in, run_with_input, RUNTIMES};
 use std::path::Path;
 use std::process::Command;
-
-const RUNTIMES: [&str; 4] = ["embedded", "wasmtime", "iwasm", "node"];
 
 #[test]
 fn same_output_and_no_fallback() {
@@ -32,6 +30,7 @@ fn same_output_and_no_fallback() {
         String::from_utf8(out.stdout).unwrap()
     };
     for rt in RUNTIMES {
+        let rt = &format!("{rt:?}").to_lowercase();
         let plain = run(&example("shim-read"), rt);
         let shim = run(&example_in("target/shim", "shim-read"), rt);
         let (body, last) = shim.trim_end().rsplit_once('\n').unwrap();

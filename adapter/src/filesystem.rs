@@ -22,6 +22,22 @@ pub struct Descriptor {
     flags: u8,
     /// The preview1 file type (an open fd never changes type).
     filetype: u8,
+    /// The rights the fd may pass on to what `open-at` opens through it.
+    inheriting: u64,
+}
+
+impl Descriptor {
+    /// A descriptor for `fd`, with its type and rights from one
+    /// `fd_fdstat_get`.
+    fn new(fd: Fd, flags: u8) -> Result<Descriptor> {
+        let stat = unsafe { wasi::fd_fdstat_get(fd) }.map_err(err)?;
+        Ok(Descriptor {
+            fd,
+            flags,
+            filetype: stat.fs_filetype.raw(),
+            inheriting: stat.fs_rights_inheriting,
+        })
+    }
 }
 
 /// An open directory's entries, read in batches with `fd_readdir` cookies.
@@ -192,13 +208,11 @@ const OTHER_RIGHTS: u64 = !(wasi::RIGHTS_FD_READ
 
 fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -> Result<i32> {
     let dirfd = dir(handle)?;
+    let inheriting = desc(handle).inheriting;
     let dflags = dflags as u8;
     // Preview1 hosts decide read/write access from the rights asked for and
     // refuse rights the directory cannot pass on, so ask for exactly the
     // access wanted, within what the directory allows (as wasi-libc did).
-    let inheriting = unsafe { wasi::fd_fdstat_get(dirfd) }
-        .map_err(err)?
-        .fs_rights_inheriting;
     let mut base = OTHER_RIGHTS;
     if dflags & flags::READ != 0 {
         base |= wasi::RIGHTS_FD_READ | wasi::RIGHTS_FD_READDIR;
@@ -219,8 +233,6 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     if dflags & flags::REQUESTED_WRITE_SYNC != 0 {
         fdflags |= wasi::FDFLAGS_RSYNC;
     }
-    // open-flags (create, directory, exclusive, truncate) have preview1's
-    // oflags bit order.
     // Some hosts (Node) follow a final symlink whatever the lookup flags say;
     // a native host refuses to open one without following it.
     if lookup(path_flags) == 0 && oflags & 0b101 != 0b101 {
@@ -230,6 +242,8 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
             }
         }
     }
+    // open-flags (create, directory, exclusive, truncate) have preview1's
+    // oflags bit order.
     let fd = unsafe {
         wasi::path_open(
             dirfd,
@@ -242,22 +256,15 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
         )
     }
     .map_err(err)?;
-    let filetype = match p1::filetype(fd) {
-        Some(t) => t.raw(),
-        None => {
+    let d = match Descriptor::new(fd, dflags) {
+        Ok(d) => d,
+        Err(e) => {
             let _ = unsafe { wasi::fd_close(fd) };
-            return Err(code::IO);
+            return Err(e);
         }
     };
     state::fd_users().push((fd, 1));
-    Ok(state::table().push(
-        Descriptor {
-            fd,
-            flags: dflags,
-            filetype,
-        },
-        0,
-    ))
+    Ok(state::table().push(d, 0))
 }
 
 /// The next entry of `s`, skipping `.` and `..` (a native host lists
@@ -730,14 +737,14 @@ pub mod preopens {
         let list = crate::program_alloc(4, found.len() * 12);
         for (i, (fd, name)) in found.iter().enumerate() {
             let at = list as i32 + 12 * i as i32;
-            let h = state::table().push(
-                Descriptor {
-                    fd: *fd,
-                    flags: flags::READ | flags::MUTATE_DIRECTORY,
-                    filetype: wasi::FILETYPE_DIRECTORY.raw(),
-                },
-                0,
-            );
+            let flags = flags::READ | flags::MUTATE_DIRECTORY;
+            let d = Descriptor::new(*fd, flags).unwrap_or(Descriptor {
+                fd: *fd,
+                flags,
+                filetype: wasi::FILETYPE_DIRECTORY.raw(),
+                inheriting: !0,
+            });
+            let h = state::table().push(d, 0);
             put(at, 0, h);
             crate::cli::put_string(at + 4, name);
         }

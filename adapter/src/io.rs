@@ -41,6 +41,14 @@ pub enum Pos {
     Denied,
 }
 
+impl Pos {
+    /// Whether the stream shares an fd opened by `open-at` (released when
+    /// the stream goes) rather than one it does not own (stdio, a socket).
+    fn shares_file(self) -> bool {
+        !matches!(self, Pos::Fd | Pos::Socket)
+    }
+}
+
 /// A stream over a preview1 fd.
 pub struct InputStream {
     pub fd: Fd,
@@ -446,7 +454,7 @@ pub mod streams {
 
     pub unsafe fn drop_input_stream(handle: i32) {
         let s = state::table().delete::<InputStream>(handle);
-        if !matches!(s.pos, Pos::Fd | Pos::Socket) {
+        if s.pos.shares_file() {
             crate::filesystem::release(s.fd)
         }
     }
@@ -509,7 +517,7 @@ pub mod streams {
 
     pub unsafe fn drop_output_stream(handle: i32) {
         let s = state::table().delete::<OutputStream>(handle);
-        if !matches!(s.pos, Pos::Fd | Pos::Socket) {
+        if s.pos.shares_file() {
             crate::filesystem::release(s.fd)
         }
     }

@@ -9,17 +9,29 @@ pub fn read(fd: Fd, buf: *mut u8, len: usize) -> Result<usize, Errno> {
     unsafe { wasi::fd_read(fd, &[wasi::Iovec { buf, buf_len: len }]) }
 }
 
-/// Writes all of `buf[..len]`, looping over short writes so nothing is lost.
-pub fn write_all(fd: Fd, mut buf: *const u8, mut len: usize) -> Result<(), Errno> {
+/// Hands `buf[..len]` to `write` (which returns how much it took) until all
+/// of it is gone, so a short preview1 write never loses data.
+fn all(
+    mut buf: *const u8,
+    mut len: usize,
+    mut write: impl FnMut(wasi::Ciovec, u64) -> Result<usize, Errno>,
+) -> Result<(), Errno> {
+    let mut done = 0u64;
     while len > 0 {
-        let n = unsafe { wasi::fd_write(fd, &[wasi::Ciovec { buf, buf_len: len }])? };
+        let n = write(wasi::Ciovec { buf, buf_len: len }, done)?;
         if n == 0 {
             return Err(wasi::ERRNO_IO);
         }
         buf = unsafe { buf.add(n) };
         len -= n;
+        done += n as u64;
     }
     Ok(())
+}
+
+/// Writes all of `buf[..len]` at the fd's position.
+pub fn write_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
+    all(buf, len, |iov, _| unsafe { wasi::fd_write(fd, &[iov]) })
 }
 
 /// Reads into `buf[..len]` at `offset`, leaving the fd's position alone.
@@ -27,36 +39,16 @@ pub fn pread(fd: Fd, buf: *mut u8, len: usize, offset: u64) -> Result<usize, Err
     unsafe { wasi::fd_pread(fd, &[wasi::Iovec { buf, buf_len: len }], offset) }
 }
 
-/// Writes all of `buf[..len]` at `offset`, looping over short writes.
-pub fn pwrite_all(
-    fd: Fd,
-    mut buf: *const u8,
-    mut len: usize,
-    mut offset: u64,
-) -> Result<(), Errno> {
-    while len > 0 {
-        let n = unsafe { wasi::fd_pwrite(fd, &[wasi::Ciovec { buf, buf_len: len }], offset)? };
-        if n == 0 {
-            return Err(wasi::ERRNO_IO);
-        }
-        buf = unsafe { buf.add(n) };
-        len -= n;
-        offset += n as u64;
-    }
-    Ok(())
+/// Writes all of `buf[..len]` at `offset`.
+pub fn pwrite_all(fd: Fd, buf: *const u8, len: usize, offset: u64) -> Result<(), Errno> {
+    all(buf, len, |iov, done| unsafe {
+        wasi::fd_pwrite(fd, &[iov], offset + done)
+    })
 }
 
-/// Sends all of `buf[..len]` on a socket, looping over short sends.
-pub fn send_all(fd: Fd, mut buf: *const u8, mut len: usize) -> Result<(), Errno> {
-    while len > 0 {
-        let n = unsafe { wasi::sock_send(fd, &[wasi::Ciovec { buf, buf_len: len }], 0)? };
-        if n == 0 {
-            return Err(wasi::ERRNO_IO);
-        }
-        buf = unsafe { buf.add(n) };
-        len -= n;
-    }
-    Ok(())
+/// Sends all of `buf[..len]` on a socket.
+pub fn send_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
+    all(buf, len, |iov, _| unsafe { wasi::sock_send(fd, &[iov], 0) })
 }
 
 pub fn monotonic_now() -> u64 {

@@ -263,10 +263,10 @@ pub struct Network;
 #[derive(Clone, Copy, PartialEq)]
 enum Tcp {
     Unbound,
-    /// `start-bind` done; `finish-bind` gives this outcome.
-    Binding(Result<()>),
+    /// `start-bind` succeeded (its errors come from `start-bind` itself).
+    Binding,
     Bound,
-    Listening(Result<()>),
+    Listening,
     Listened,
     Connecting(Result<()>),
     Connected,
@@ -321,7 +321,7 @@ pub struct TcpSocket {
 #[derive(Clone, Copy, PartialEq)]
 enum Udp {
     Unbound,
-    Binding(Result<()>),
+    Binding,
     Bound,
 }
 
@@ -372,12 +372,10 @@ fn readable(fd: Fd) -> bool {
     !crate::io::poll(&[Pollable::Read(fd)], Some(0)).is_empty()
 }
 
-/// The `start-bind` checks shared by TCP and UDP.
-fn check_bind(v6: bool, addr: &Addr) -> Result<()> {
-    if addr.v6 != v6 {
-        return Err(code::INVALID_ARGUMENT);
-    }
-    Ok(())
+/// Whether `addr` may be a remote address for a socket of this family
+/// (the spec's `invalid-argument` cases).
+fn valid_remote(v6: bool, addr: &Addr) -> bool {
+    addr.v6 == v6 && !addr.unspecified() && addr.port != 0
 }
 
 fn local_address(fd: Fd) -> Result<Addr> {
@@ -476,19 +474,18 @@ pub mod tcp {
             if s.state != Tcp::Unbound {
                 return Err(code::INVALID_STATE);
             }
-            check_bind(s.v6, &addr)?;
-            let outcome = match s.fd {
-                // WAMR's bind turns on SO_LINGER with a zero timeout, so that
-                // closing (this socket or a connection it accepts) resets the
-                // connection and drops unsent data: turn it back off.
-                Some(fd) => check(sock_bind(fd, &addr.wamr()))
-                    .and_then(|_| check(sock_set_linger(fd, 0, 0))),
-                None => Ok(()),
-            };
-            // Errors of the address itself come from start-bind.
-            outcome?;
+            if addr.v6 != s.v6 {
+                return Err(code::INVALID_ARGUMENT);
+            }
+            // WAMR's bind turns on SO_LINGER with a zero timeout, so that
+            // closing (this socket or a connection it accepts) resets the
+            // connection and drops unsent data: turn it back off.
+            if let Some(fd) = s.fd {
+                check(sock_bind(fd, &addr.wamr()))?;
+                check(sock_set_linger(fd, 0, 0))?;
+            }
             s.local = addr;
-            s.state = Tcp::Binding(Ok(()));
+            s.state = Tcp::Binding;
             Ok(())
         })();
         put_unit_result(ret, r)
@@ -497,9 +494,9 @@ pub mod tcp {
     pub unsafe fn tcp_socket_finish_bind(handle: i32, ret: i32) {
         let s = tcp(handle);
         let r = match s.state {
-            Tcp::Binding(r) => {
-                s.state = if r.is_ok() { Tcp::Bound } else { Tcp::Unbound };
-                r
+            Tcp::Binding => {
+                s.state = Tcp::Bound;
+                Ok(())
             }
             _ => Err(code::NOT_IN_PROGRESS),
         };
@@ -532,7 +529,7 @@ pub mod tcp {
                 Tcp::Unbound | Tcp::Bound => {}
                 _ => return Err(code::INVALID_STATE),
             }
-            if addr.v6 != s.v6 || addr.unspecified() || addr.port == 0 {
+            if !valid_remote(s.v6, &addr) {
                 return Err(code::INVALID_ARGUMENT);
             }
             // Preview1 cannot open a connection: the host grants none.
@@ -591,20 +588,13 @@ pub mod tcp {
             if s.state != Tcp::Bound {
                 return Err(code::INVALID_STATE);
             }
-            let outcome = match s.fd {
-                Some(fd) => check(sock_listen(fd, s.backlog)),
+            match s.fd {
+                Some(fd) => check(sock_listen(fd, s.backlog))?,
                 // The host preopened the listener, or the program may not
                 // listen.
-                None => match preopened_listener() {
-                    Some(fd) => {
-                        s.fd = Some(fd);
-                        Ok(())
-                    }
-                    None => Err(code::ACCESS_DENIED),
-                },
-            };
-            outcome?;
-            s.state = Tcp::Listening(Ok(()));
+                None => s.fd = Some(preopened_listener().ok_or(code::ACCESS_DENIED)?),
+            }
+            s.state = Tcp::Listening;
             Ok(())
         })();
         put_unit_result(ret, r)
@@ -613,9 +603,9 @@ pub mod tcp {
     pub unsafe fn tcp_socket_finish_listen(handle: i32, ret: i32) {
         let s = tcp(handle);
         let r = match s.state {
-            Tcp::Listening(r) => {
-                s.state = if r.is_ok() { Tcp::Listened } else { Tcp::Bound };
-                r
+            Tcp::Listening => {
+                s.state = Tcp::Listened;
+                Ok(())
             }
             _ => Err(code::NOT_IN_PROGRESS),
         };
@@ -626,7 +616,7 @@ pub mod tcp {
     /// `would-block` when no connection is waiting.
     pub unsafe fn tcp_socket_accept(handle: i32, ret: i32) {
         let s = tcp(handle);
-        let (v6, backlog, local) = (s.v6, s.backlog, s.local);
+        let (v6, local) = (s.v6, s.local);
         let r = (|| {
             if s.state != Tcp::Listened {
                 return Err(code::INVALID_STATE);
@@ -637,9 +627,7 @@ pub mod tcp {
             }
             let conn = wasi::sock_accept(fd, 0).map_err(|e| net_code(e.raw()))?;
             let table = state::table();
-            let mut conn_socket = TcpSocket::new(Some(conn), v6, Tcp::Connected, local);
-            conn_socket.backlog = backlog;
-            let h = table.push(conn_socket, 0);
+            let h = table.push(TcpSocket::new(Some(conn), v6, Tcp::Connected, local), 0);
             let (i, o) = streams(h, conn);
             Ok((h, i, o))
         })();
@@ -653,7 +641,7 @@ pub mod tcp {
     pub unsafe fn tcp_socket_local_address(handle: i32, ret: i32) {
         let s = tcp(handle);
         let r = match (s.state, s.fd) {
-            (Tcp::Unbound | Tcp::Binding(_) | Tcp::Closed, _) => Err(code::INVALID_STATE),
+            (Tcp::Unbound | Tcp::Binding | Tcp::Closed, _) => Err(code::INVALID_STATE),
             (_, Some(fd)) if wamr() => local_address(fd),
             _ => Ok(s.local),
         };
@@ -688,7 +676,7 @@ pub mod tcp {
         let r = match s.state {
             _ if value == 0 => Err(code::INVALID_ARGUMENT),
             Tcp::Connecting(_) | Tcp::Connected | Tcp::Closed => Err(code::INVALID_STATE),
-            Tcp::Listened | Tcp::Listening(_) => Err(code::NOT_SUPPORTED),
+            Tcp::Listened | Tcp::Listening => Err(code::NOT_SUPPORTED),
             _ => {
                 s.backlog = (value as u64).min(u32::MAX as u64) as u32;
                 Ok(())
@@ -948,9 +936,11 @@ pub mod udp {
             if s.state != Udp::Unbound {
                 return Err(code::INVALID_STATE);
             }
-            check_bind(s.v6, &addr)?;
+            if addr.v6 != s.v6 {
+                return Err(code::INVALID_ARGUMENT);
+            }
             check(sock_bind(s.fd, &addr.wamr()))?;
-            s.state = Udp::Binding(Ok(()));
+            s.state = Udp::Binding;
             Ok(())
         })();
         put_unit_result(ret, r)
@@ -959,9 +949,9 @@ pub mod udp {
     pub unsafe fn udp_socket_finish_bind(handle: i32, ret: i32) {
         let s = udp(handle);
         let r = match s.state {
-            Udp::Binding(r) => {
-                s.state = if r.is_ok() { Udp::Bound } else { Udp::Unbound };
-                r
+            Udp::Binding => {
+                s.state = Udp::Bound;
+                Ok(())
             }
             _ => Err(code::NOT_IN_PROGRESS),
         };
@@ -996,7 +986,7 @@ pub mod udp {
                 return Err(code::INVALID_STATE);
             }
             if let Some(a) = &remote {
-                if a.v6 != s.v6 || a.unspecified() || a.port == 0 {
+                if !valid_remote(s.v6, a) {
                     return Err(code::INVALID_ARGUMENT);
                 }
                 check(sock_connect(s.fd, &a.wamr()))?;
@@ -1199,9 +1189,7 @@ pub mod udp {
                 };
                 let to = match (to, s.remote) {
                     (Some(a), Some(r)) if a != r => Err(code::INVALID_ARGUMENT),
-                    (Some(a), _) if a.v6 != s.v6 || a.unspecified() || a.port == 0 => {
-                        Err(code::INVALID_ARGUMENT)
-                    }
+                    (Some(a), _) if !valid_remote(s.v6, &a) => Err(code::INVALID_ARGUMENT),
                     (Some(a), _) | (None, Some(a)) => Ok(a),
                     (None, None) => Err(code::INVALID_ARGUMENT),
                 };

@@ -1,6 +1,6 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use wasi_downlevel::run::{self, Runtime};
 use wasi_downlevel::Sockets;
 
@@ -63,9 +63,12 @@ fn main() {
     }
 }
 
-fn read(input: &PathBuf, sockets: Sockets) -> Result<wasi_downlevel::Adapted> {
-    let bytes = std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))?;
-    wasi_downlevel::adapt_with(&bytes, sockets).with_context(|| format!("{}", input.display()))
+fn read(input: &Path) -> Result<Vec<u8>> {
+    std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))
+}
+
+fn adapt(bytes: &[u8], input: &Path, sockets: Sockets) -> Result<wasi_downlevel::Adapted> {
+    wasi_downlevel::adapt_with(bytes, sockets).with_context(|| format!("{}", input.display()))
 }
 
 fn real_main() -> Result<i32> {
@@ -75,7 +78,7 @@ fn real_main() -> Result<i32> {
             output,
             sockets,
         } => {
-            let adapted = read(&input, sockets)?;
+            let adapted = adapt(&read(&input)?, &input, sockets)?;
             for w in &adapted.warnings {
                 eprintln!("warning: {w}");
             }
@@ -94,15 +97,12 @@ fn real_main() -> Result<i32> {
             input,
             args,
         } => {
-            let bytes = std::fs::read(&input)
-                .with_context(|| format!("cannot read {}", input.display()))?;
+            let bytes = read(&input)?;
             // A preview1 command runs as it is; anything else is adapted.
             let wasm = if wasi_downlevel::input::is_preview1_command(&bytes) {
                 bytes
             } else {
-                wasi_downlevel::adapt_with(&bytes, sockets)
-                    .with_context(|| format!("{}", input.display()))?
-                    .wasm
+                adapt(&bytes, &input, sockets)?.wasm
             };
             let opts = run::Options {
                 runtime,

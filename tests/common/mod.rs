@@ -6,6 +6,15 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use wasi_downlevel::run::Runtime;
+
+/// The preview1 runtimes every end-to-end case runs on.
+pub const RUNTIMES: [Runtime; 4] = [
+    Runtime::Embedded,
+    Runtime::Wasmtime,
+    Runtime::Iwasm,
+    Runtime::Node,
+];
 
 /// The built `wasi-downlevel` binary.
 pub fn tool() -> PathBuf {
