@@ -7,15 +7,12 @@
 
 mod common;
 
-use common::{example, run_with_timeout};
-use std::io::{BufRead, BufReader, Read, Write};
+use common::{example, run_with_timeout, Program, TIMEOUT};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 use wasi_downlevel::run::{find, Runtime};
 
-const TIMEOUT: Duration = Duration::from_secs(120);
 const CONNS: usize = 4;
 /// Per connection: 4 x 16 MiB = 64 MiB through each TCP test.
 const BYTES: u64 = 16 << 20;
@@ -46,60 +43,6 @@ fn tool(runtime: &str, sockets: &str) -> Command {
 /// The same pattern as the `tcp-echo` example's client.
 fn pattern(c: usize, i: u64) -> u8 {
     (i.wrapping_mul(31).wrapping_add(c as u64 * 7) % 251) as u8
-}
-
-/// A running program whose stdout is read line by line.
-struct Program {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Program {
-    fn start(mut cmd: Command) -> Program {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                if tx.send(line.unwrap_or_default()).is_err() {
-                    break;
-                }
-            }
-        });
-        Program { child, lines }
-    }
-
-    /// Waits for a line starting with `prefix`; kills the program if it
-    /// does not come in time.
-    fn expect(&mut self, prefix: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(TIMEOUT) {
-                Ok(l) if l.starts_with(prefix) => return l,
-                Ok(_) => {}
-                Err(_) => {
-                    let _ = self.child.kill();
-                    panic!("no line starting with {prefix:?} in time");
-                }
-            }
-        }
-    }
-
-    fn finish(mut self) {
-        for _ in 0..TIMEOUT.as_secs() * 10 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "the program exited with {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        panic!("the program did not exit in time");
-    }
 }
 
 /// `CONNS` native clients at once, each sending `BYTES` and checking every

@@ -2,9 +2,9 @@
 //! with `mod common;`, so not every helper is used by every file).
 #![allow(dead_code)]
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use wasi_downlevel::run::Runtime;
 
@@ -123,4 +123,61 @@ pub fn assert_same_output(got: &Output, want: &Output, stdout: &str, what: &str)
         want.status.code(),
         "exit status of {what}"
     );
+}
+
+/// How long a test waits for a program line or exit.
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A running program whose stdout is read line by line.
+pub struct Program {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Program {
+    pub fn start(mut cmd: Command) -> Program {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
+            }
+        });
+        Program { child, lines }
+    }
+
+    /// Waits for a line starting with `prefix`; kills the program if it
+    /// does not come in time.
+    pub fn expect(&mut self, prefix: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(TIMEOUT) {
+                Ok(l) if l.starts_with(prefix) => return l,
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("no line starting with {prefix:?} in time");
+                }
+            }
+        }
+    }
+
+    pub fn finish(mut self) {
+        for _ in 0..TIMEOUT.as_secs() * 10 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "the program exited with {status}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("the program did not exit in time");
+    }
 }
