@@ -7,13 +7,16 @@ TOOL := target/release/wasi-downlevel
 EXAMPLES := examples/target/wasm32-wasip2/release
 STAMP := .cache/stamps
 
-.PHONY: run test bench build examples runtimes tools targets lint clean
+SHIM := libc-shim/target
+WASIP2_CC := .cache/wasip2-cc/bin/wasip2-cc
+
+.PHONY: run test bench build examples shim c-examples runtimes tools targets lint clean
 
 # Build everything and run examples/hello on the embedded preview1 engine.
 run: build examples
 	printf 'some input data' | $(TOOL) run --env GREETING=hi $(EXAMPLES)/hello.wasm a 'b c'
 
-test: build examples runtimes tools
+test: build examples c-examples runtimes tools
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
 	$(CARGO) fmt --manifest-path libc-shim/Cargo.toml --check
@@ -21,24 +24,41 @@ test: build examples runtimes tools
 
 # Side-by-side timings and sizes (cli/examples/bench.rs); BENCH_MIB,
 # BENCH_REPS and BENCH_CALLS scale it.
-bench: build examples runtimes tools
+bench: build examples c-examples runtimes tools
 	$(CARGO) run --release -j$(JOBS) --example bench
 
 build: targets
 	$(CARGO) build --release -j$(JOBS)
 
-examples: targets
+examples: targets shim
 	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip2 --manifest-path examples/Cargo.toml
 	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip1 --manifest-path examples/Cargo.toml -p bench
-	# With libc-shim: core modules (wit-component refuses the shim's extra
-	# exports), which `adapt` takes as they are.
+	# With libc-shim as a dependency: core modules (wit-component refuses the
+	# shim's extra exports), which `adapt` takes as they are.
 	RUSTFLAGS="-C link-arg=--skip-wit-component" $(CARGO) build --release -j$(JOBS) \
 		--target wasm32-wasip2 --manifest-path examples/Cargo.toml --target-dir examples/target/shim \
 		-p shim-read -p bench --features shim-read/shim,bench/shim
-	# The shim as one object, for C programs (clang ... libc_shim.o).
-	mkdir -p libc-shim/target
+	# With libc-shim linked from its archive by RUSTFLAGS alone: a component.
+	RUSTFLAGS="-L native=$(CURDIR)/$(SHIM) -l static=libc_shim" $(CARGO) build --release -j$(JOBS) \
+		--target wasm32-wasip2 --manifest-path examples/Cargo.toml --target-dir examples/target/shim-lib \
+		-p shim-read --features shim-read/shim-lib
+
+# libc-shim as one object (for C: cc ... libc_shim.o) and as an archive of
+# it (for Rust: -l static=libc_shim).
+shim: targets
+	mkdir -p $(SHIM)
 	$(CARGO) rustc --release --target wasm32-wasip2 --manifest-path libc-shim/Cargo.toml \
-		-- --emit=obj=$(CURDIR)/libc-shim/target/libc_shim.o
+		-- --emit=obj=$(CURDIR)/$(SHIM)/libc_shim.o
+	rm -f $(SHIM)/liblibc_shim.a && ar rcs $(SHIM)/liblibc_shim.a $(SHIM)/libc_shim.o
+
+# C programs for wasm32-wasip2 (Debian's clang-19; scripts/wasip2-cc.sh), with
+# and without libc-shim.
+c-examples: shim
+	bash scripts/wasip2-cc.sh
+	mkdir -p examples/target/c
+	$(WASIP2_CC) -O2 -Wall -o examples/target/c/shim-read.wasm examples/c/shim-read.c
+	$(WASIP2_CC) -O2 -Wall -DSHIM -o examples/target/c/shim-read-shim.wasm examples/c/shim-read.c \
+		$(SHIM)/libc_shim.o -Wl,--export=cabi_realloc
 
 # The preview1 runtimes (wasmtime, iwasm, node) and the native wasmtime CLI,
 # into .cache/runtimes, where `run --runtime X` looks first.

@@ -12,6 +12,7 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use wasi_downlevel::run::{find, Runtime};
 
 fn plain() -> PathBuf {
     example("shim-read")
@@ -19,6 +20,19 @@ fn plain() -> PathBuf {
 
 fn shimmed() -> PathBuf {
     example_in("target/shim", "shim-read")
+}
+
+/// A C example `make c-examples` built.
+fn c_example(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/target/c")
+        .join(format!("{name}.wasm"));
+    assert!(
+        p.exists(),
+        "{} is missing: run `make c-examples`",
+        p.display()
+    );
+    p
 }
 
 /// Splits the shim's output into the program's own lines and checks the
@@ -45,32 +59,56 @@ fn check_counts(out: &str, what: &str) -> String {
     own
 }
 
-#[test]
-fn files_and_stdin() {
-    let dir = common::temp_dir("shim");
+/// A 3 MB file in a fresh directory, and 200 KB for stdin.
+fn inputs(name: &str) -> (PathBuf, Vec<u8>) {
+    let dir = common::temp_dir(name);
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 13 % 251) as u8).collect();
     std::fs::write(dir.join("data.bin"), &data).unwrap();
-    let stdin: Vec<u8> = (0..200_000u32).map(|i| (i % 97) as u8).collect();
-    let run = |wasm: &Path, rt: &str, mode: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-downlevel"));
-        cmd.args(["run", "--runtime", rt, "--dir"])
-            .arg(format!("{}::/data", dir.display()))
-            .arg(wasm)
-            .args(mode)
-            .arg("/data/data.bin");
-        let out = run_with_input(&mut cmd, Some(&stdin), 120);
-        assert!(
-            out.status.success(),
-            "{rt} {mode:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+    (dir, (0..200_000u32).map(|i| (i % 97) as u8).collect())
+}
+
+/// Runs `wasm` (args, then `/data/data.bin`) with `dir` as `/data` on
+/// `runtime`, or natively on the wasmtime CLI for "native"; its stdout.
+fn run_file(wasm: &Path, runtime: &str, args: &[&str], dir: &Path, stdin: &[u8]) -> String {
+    let mut cmd = if runtime == "native" {
+        let mut c = Command::new(find(Runtime::Wasmtime, None).expect("wasmtime"));
+        c.arg("run");
+        c
+    } else {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_wasi-downlevel"));
+        c.args(["run", "--runtime", runtime]);
+        c
     };
-    for rt in RUNTIMES {
-        let rt = &format!("{rt:?}").to_lowercase();
+    cmd.arg("--dir")
+        .arg(format!("{}::/data", dir.display()))
+        .arg(wasm)
+        .args(args)
+        .arg("/data/data.bin");
+    let out = run_with_input(&mut cmd, Some(stdin), 120);
+    assert!(
+        out.status.success(),
+        "{runtime} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every runtime's name for `run --runtime`.
+fn runtimes() -> Vec<String> {
+    RUNTIMES
+        .iter()
+        .map(|rt| format!("{rt:?}").to_lowercase())
+        .collect()
+}
+
+/// The Rust program with libc-shim as a dependency (a core module).
+#[test]
+fn files_and_stdin() {
+    let (dir, stdin) = inputs("shim");
+    for rt in runtimes() {
         for mode in [&[][..], &["streams"]] {
-            let want = run(&plain(), rt, mode);
-            let got = run(&shimmed(), rt, mode);
+            let want = run_file(&plain(), &rt, mode, &dir, &stdin);
+            let got = run_file(&shimmed(), &rt, mode, &dir, &stdin);
             let what = format!("{rt} {mode:?}");
             assert_eq!(
                 check_counts(&got, &what),
@@ -78,6 +116,32 @@ fn files_and_stdin() {
                 "{what}: with and without the shim"
             );
             assert!(want.contains("stdin"), "{what}: {want}");
+            assert!(want.contains("3000000 bytes"), "{what}: {want}");
+        }
+    }
+}
+
+/// The Rust program with libc-shim linked by RUSTFLAGS alone (`-l
+/// static=libc_shim`), and a C program linked with `libc_shim.o`: both are
+/// components, so they also run natively on wasmtime, whose host allocates
+/// through the same `cabi_realloc`.
+#[test]
+fn link_lines_rust_and_c() {
+    let (dir, stdin) = inputs("shim-link");
+    let builds = [
+        (plain(), example_in("target/shim-lib", "shim-read")),
+        (c_example("shim-read"), c_example("shim-read-shim")),
+    ];
+    for (without, with) in &builds {
+        for rt in runtimes().iter().map(String::as_str).chain(["native"]) {
+            let want = run_file(without, rt, &[], &dir, &stdin);
+            let got = run_file(with, rt, &[], &dir, &stdin);
+            let what = format!("{} on {rt}", with.display());
+            assert_eq!(
+                check_counts(&got, &what),
+                want,
+                "{what}: with and without the shim"
+            );
             assert!(want.contains("3000000 bytes"), "{what}: {want}");
         }
     }

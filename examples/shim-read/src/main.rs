@@ -2,7 +2,9 @@
 //! runs with and without the shim. Prints lengths, checksums and results;
 //! built with the `shim` feature it also prints, after each part, a line
 //! `shim: PART: landed N, fallbacks M`: how many of its reads the host wrote
-//! straight into the caller's buffer, and how many had to copy.
+//! straight into the caller's buffer, and how many had to copy. The
+//! `shim-lib` feature prints the same for a build that links the shim's
+//! archive instead (`-l static=libc_shim`; the streams parts then copy).
 //!
 //!   shim-read FILE         FILE by `read` (1 B to 1 MiB reads, 0-byte reads,
 //!                          past EOF), `readv`, `pread` (and at/after EOF,
@@ -24,6 +26,8 @@ fn digest(data: &[u8]) -> u64 {
 }
 
 fn main() {
+    #[cfg(feature = "shim")]
+    libc_shim::link();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("tcp") => tcp(&args[2]),
@@ -37,12 +41,18 @@ fn main() {
     }
 }
 
+#[cfg(any(feature = "shim", feature = "shim-lib"))]
+extern "C" {
+    fn libc_shim_landed() -> u64;
+    fn libc_shim_fallbacks() -> u64;
+}
+
 /// With the shim, the reads of the part just done: landed and fell back.
 fn counts(part: &str) {
-    #[cfg(feature = "shim")]
+    #[cfg(any(feature = "shim", feature = "shim-lib"))]
     {
         static LAST: std::sync::Mutex<(u64, u64)> = std::sync::Mutex::new((0, 0));
-        let (landed, fallbacks) = libc_shim::counts();
+        let (landed, fallbacks) = unsafe { (libc_shim_landed(), libc_shim_fallbacks()) };
         let mut last = LAST.lock().unwrap();
         println!(
             "shim: {part}: landed {}, fallbacks {}",
