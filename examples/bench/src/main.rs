@@ -7,14 +7,42 @@
 //!   bench read1 FILE N        N one-byte reads
 //!   bench write N             N one-byte writes to stdout
 //!   bench tcp ADDR            receive from ADDR until EOF in 64 KiB reads
-//!   bench count FILE CHUNK    like read; prints the reads and libc-shim's
-//!                             fallback count
+//!   bench count FILE CHUNK    like read; prints the reads, the heap
+//!                             allocations made during them (and their
+//!                             bytes), and with libc-shim its counts of reads
+//!                             that landed in the buffer and that copied
 //!
 //! Each prints one line (bytes or a checksum) so that no work is optimized
 //! away and a wrong run is visible.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
+
+/// The system allocator, counting allocations while `COUNTING` is set:
+/// without libc-shim, every list the host returns is allocated through std's
+/// `cabi_realloc`, which is this allocator.
+struct Counting;
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static ALLOC_BYTES: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            ALLOCS.fetch_add(1, Relaxed);
+            ALLOC_BYTES.fetch_add(layout.size() as u64, Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 fn drain(mut r: impl Read, chunk: usize) -> (u64, u64) {
     let mut buf = vec![0u8; chunk];
@@ -47,15 +75,29 @@ fn main() {
         "count" => {
             let mut f = std::fs::File::open(arg(2)).expect("open");
             let mut buf = vec![0u8; num(3)];
-            let mut reads = 0u64;
-            while f.read(&mut buf).expect("read") > 0 {
+            let (mut reads, mut bytes) = (0u64, 0u64);
+            COUNTING.store(true, Relaxed);
+            loop {
+                let n = f.read(&mut buf).expect("read");
+                if n == 0 {
+                    break;
+                }
                 reads += 1;
+                bytes += n as u64;
             }
+            COUNTING.store(false, Relaxed);
             #[cfg(feature = "shim")]
-            let fallbacks = libc_shim::link().to_string();
+            let shim = {
+                let (landed, fallbacks) = libc_shim::counts();
+                format!(" landed {landed} fallbacks {fallbacks}")
+            };
             #[cfg(not(feature = "shim"))]
-            let fallbacks = "-";
-            println!("reads {reads} fallbacks {fallbacks}");
+            let shim = "";
+            println!(
+                "reads {reads} bytes {bytes} allocations {} allocated {}{shim}",
+                ALLOCS.load(Relaxed),
+                ALLOC_BYTES.load(Relaxed)
+            );
         }
         "clock" => {
             let start = Instant::now();
@@ -89,6 +131,8 @@ fn main() {
         "tcp" => {
             let s = std::net::TcpStream::connect(arg(2)).expect("connect");
             println!("{:?}", drain(s, 64 << 10));
+            #[cfg(feature = "shim")]
+            println!("{:?}", libc_shim::counts());
         }
         _ => {
             eprintln!("usage: see the source");
