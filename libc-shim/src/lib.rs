@@ -16,10 +16,10 @@
 //! The readers follow wasi-libc's own (`posix.rs`), and [`streams`] does the
 //! same for programs that call `wasi:io/streams` through the `wasip2` crate.
 //!
-//! Use from Rust: depend on this crate, call `libc_shim::link()` in `main`,
-//! and build it as one codegen unit (`[profile.release.package.libc-shim]
-//! codegen-units = 1`). From C: put `libc_shim.o` (`make shim`) on the link
-//! line before the libraries.
+//! Linking (see the README): Rust with `-l static=libc_shim` (`make shim`
+//! writes the archive), or as a dependency calling `libc_shim::link()` in
+//! `main`, built as one codegen unit; C with `libc_shim.o` and
+//! `-Wl,--export=cabi_realloc`.
 
 #![no_std]
 
