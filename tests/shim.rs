@@ -2,8 +2,9 @@
 //! gives byte-identical output on every runtime, reading files (`read`,
 //! `readv`, `pread`), stdin, the same through `wasi:io/streams` directly
 //! (the shim's `streams` helper), and TCP (`recv`, `readv`, `MSG_PEEK`,
-//! non-blocking EAGAIN). With the shim every part's reads land in the
-//! caller's buffer: the shim counts them, and counts 0 fallbacks.
+//! non-blocking EAGAIN, a receive timeout). With the shim every part's
+//! reads land in the caller's buffer: the shim counts them, and counts 0
+//! fallbacks.
 
 mod common;
 

@@ -13,7 +13,8 @@
 //!                          `descriptor.read` (the `wasip2` crate), and
 //!                          stdin through its stream: libc-shim's `streams`
 //!   shim-read tcp ADDR     listen on ADDR, accept one connection; a
-//!                          non-blocking `recv` before any data (EAGAIN), then
+//!                          non-blocking `recv` and one with a timeout before
+//!                          any data (EAGAIN), then
 //!                          print "waiting" and receive to EOF by `recv` in
 //!                          several sizes, a `MSG_PEEK` and a `readv` on the way
 
@@ -171,11 +172,14 @@ fn tcp(addr: &str) {
     println!("listening");
     let (mut s, _) = listener.accept().expect("accept");
     s.set_nonblocking(true).unwrap();
-    println!(
-        "non-blocking, nothing sent: {:?}",
-        s.read(&mut [0u8; 16]).map_err(|e| e.kind())
-    );
+    let nonblocking = s.read(&mut [0u8; 16]).map_err(|e| e.kind());
     s.set_nonblocking(false).unwrap();
+    // A receive timeout: libc's own wait, then EAGAIN.
+    s.set_read_timeout(Some(std::time::Duration::from_millis(50)))
+        .unwrap();
+    let timeout = s.read(&mut [0u8; 16]).map_err(|e| e.kind());
+    s.set_read_timeout(None).unwrap();
+    println!("non-blocking, nothing sent: {nonblocking:?}; with a 50 ms timeout: {timeout:?}");
     println!("waiting");
     let mut all = Vec::new();
     let mut recvs = 0;
