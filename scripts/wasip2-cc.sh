@@ -29,25 +29,26 @@ if ! command -v clang-19 >/dev/null || [ ! -d /usr/include/wasm32-wasi ] \
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
 fi
 
-RUST_LIB="$(rustc --print sysroot)/lib/rustlib"
-LIBC_DIR="$RUST_LIB/wasm32-wasip2/lib/self-contained"
+LIBC_DIR="$(rustc --print sysroot)/lib/rustlib/wasm32-wasip2/lib/self-contained"
 [ -f "$LIBC_DIR/libc.a" ] || rustup target add wasm32-wasip2
-COMPONENT_LD_DIR="$RUST_LIB/$(rustc -vV | sed -n 's/^host: //p')/bin"
 
 if [ ! -f "$CACHE_DIR/bin/wasip2-cc" ]; then
     log "building the sysroot in $CACHE_DIR"
     rm -rf "$CACHE_DIR"
     mkdir -p "$CACHE_DIR/sysroot/include" "$CACHE_DIR/sysroot/lib/wasm32-wasip2" \
         "$CACHE_DIR/resource/lib/wasip2" "$CACHE_DIR/bin"
-    cp -r /usr/include/wasm32-wasi "$CACHE_DIR/sysroot/include/wasm32-wasip2"
-    cp "$LIBC_DIR/libc.a" "$LIBC_DIR/crt1-command.o" "$CACHE_DIR/sysroot/lib/wasm32-wasip2/"
-    cp -r /usr/lib/llvm-19/lib/clang/19/include "$CACHE_DIR/resource/include"
-    cp /usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a \
+    # Links, not copies: C programs keep linking the libc Rust programs link
+    # (libc-shim is built against it) when the toolchain is updated.
+    ln -s /usr/include/wasm32-wasi "$CACHE_DIR/sysroot/include/wasm32-wasip2"
+    ln -s "$LIBC_DIR/libc.a" "$LIBC_DIR/crt1-command.o" "$CACHE_DIR/sysroot/lib/wasm32-wasip2/"
+    ln -s /usr/lib/llvm-19/lib/clang/19/include "$CACHE_DIR/resource/include"
+    ln -s /usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a \
         "$CACHE_DIR/resource/lib/wasip2/"
     cat >"$CACHE_DIR/bin/wasip2-cc" <<EOF
 #!/bin/sh
-# Written by scripts/wasip2-cc.sh.
-PATH="$COMPONENT_LD_DIR:\$PATH" exec clang-19 --target=wasm32-wasip2 \\
+# Written by scripts/wasip2-cc.sh. wasm-component-ld ships with the current Rust toolchain.
+RUST_LIB="\$(rustc --print sysroot)/lib/rustlib"
+PATH="\$RUST_LIB/\$(rustc -vV | sed -n 's/^host: //p')/bin:\$PATH" exec clang-19 --target=wasm32-wasip2 \\
     --sysroot="$CACHE_DIR/sysroot" -resource-dir "$CACHE_DIR/resource" "\$@"
 EOF
     chmod +x "$CACHE_DIR/bin/wasip2-cc"

@@ -25,15 +25,7 @@ fn shimmed() -> PathBuf {
 
 /// A C example `make c-examples` built.
 fn c_example(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/target/c")
-        .join(format!("{name}.wasm"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `make c-examples`",
-        p.display()
-    );
-    p
+    common::built(&format!("target/c/{name}.wasm"), "make c-examples")
 }
 
 /// Splits the shim's output into the program's own lines and checks the

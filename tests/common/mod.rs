@@ -92,16 +92,18 @@ pub fn example(name: &str) -> PathBuf {
 /// An example program `make examples` built under `examples/<dir>` (`target`,
 /// or `target/shim` for the builds linked with libc-shim).
 pub fn example_in(dir: &str, name: &str) -> PathBuf {
+    built(
+        &format!("{dir}/wasm32-wasip2/release/{name}.wasm"),
+        "make examples",
+    )
+}
+
+/// `examples/<path>`, which `make_it` builds; fails the test if it is missing.
+pub fn built(path: &str, make_it: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples")
-        .join(dir)
-        .join("wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    assert!(
-        p.exists(),
-        "{} is missing: run `make examples`",
-        p.display()
-    );
+        .join(path);
+    assert!(p.exists(), "{} is missing: run `{make_it}`", p.display());
     p
 }
 
