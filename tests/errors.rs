@@ -94,7 +94,7 @@ fn good_program_adapts() {
 #[test]
 fn good_component_adapts() {
     let dir = temp_dir("errors-good-component");
-    let out = adapt(&dir, &wat(&format!("(component {MAIN_MODULE})")));
+    let out = adapt(&dir, &wat(&command(MAIN_MODULE)));
     assert!(
         out.status.success(),
         "{}",
@@ -134,9 +134,22 @@ const MAIN_MODULE: &str = r#"(core module $main
     (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
     (func (export "wasi:cli/run@0.2.0#run") (result i32) i32.const 0))"#;
 
+/// A `wasi:cli/command` component around core module `$main` (as a
+/// toolchain writes it: instantiated, `run` lifted and exported).
+fn command(main: &str) -> String {
+    format!(
+        r#"(component
+            {main}
+            (core instance $m (instantiate $main))
+            (func $run (result (result)) (canon lift (core func $m "wasi:cli/run@0.2.0#run")))
+            (instance $r (export "run" (func $run)))
+            (export "wasi:cli/run@0.2.0" (instance $r)))"#
+    )
+}
+
 #[test]
 fn truncated_component() {
-    let bytes = wat(&format!("(component {MAIN_MODULE})"));
+    let bytes = wat(&command(MAIN_MODULE));
     fails(
         "truncated-component",
         &bytes[..bytes.len() / 2],
@@ -157,25 +170,51 @@ fn composed_component() {
 
 #[test]
 fn component_without_run() {
-    let bytes = wat(r#"(component (core module (memory (export "memory") 1)))"#);
+    let bytes = wat(&format!("(component {MAIN_MODULE} (core instance (instantiate $main)))"));
     fails(
         "component-without-run",
         &bytes,
-        &["no core module", "wasi:cli/run"],
+        &["does not export", "wasi:cli/run"],
     );
 }
 
 #[test]
-fn component_with_two_mains() {
-    let bytes = wat(&format!(
-        "(component {MAIN_MODULE} {})",
-        MAIN_MODULE.replace("$main", "$other")
-    ));
+fn component_exporting_imported_run() {
+    // `run` passed through from an import: nothing in the component runs.
+    let bytes = wat(r#"(component
+        (import "wasi:cli/run@0.2.0" (instance $i (export "run" (func (result (result))))))
+        (export "wasi:cli/run@0.2.0" (instance $i)))"#);
     fails(
-        "two-mains",
+        "imported-run",
         &bytes,
-        &["2 core modules", "wasi:cli/run", "not supported"],
+        &["wasi:cli/run@0.2.0", "not a lifted core function"],
     );
+}
+
+#[test]
+fn component_lowering_its_own_function() {
+    // A lifted function lowered again: a composition inside the component.
+    let bytes = wat(r#"(component
+        (core module $a (func (export "f")))
+        (core instance $a (instantiate $a))
+        (func $f (canon lift (core func $a "f")))
+        (core func $g (canon lower (func $f)))
+        (core module $main
+            (import "x" "g" (func))
+            (memory (export "memory") 1)
+            (func (export "wasi:cli/run@0.2.0#run") (result i32) i32.const 0))
+        (core instance $x (export "g" (func $g)))
+        (core instance $m (instantiate $main (with "x" (instance $x))))
+        (func $run (result (result)) (canon lift (core func $m "wasi:cli/run@0.2.0#run")))
+        (instance $r (export "run" (func $run)))
+        (export "wasi:cli/run@0.2.0" (instance $r)))"#);
+    fails("self-lowered", &bytes, &["x#g", "composition"]);
+}
+
+#[test]
+fn component_importing_wasi_0_3_run() {
+    let bytes = wat(&command(MAIN_MODULE).replace(r#""wasi:cli/run@0.2.0" (instance"#, r#""wasi:cli/run@0.3.0" (instance"#));
+    fails("run-0.3", &bytes, &["wasi:cli/run@0.3.0", "only 0.2.x"]);
 }
 
 #[test]
@@ -379,16 +418,20 @@ fn no_memory() {
 fn no_cabi_realloc() {
     // `get-arguments` returns a list, so the adapter needs the allocator.
     let bytes = wat(r#"(module
-        (import "wasi:cli/environment@0.2.0" "get-arguments" (func (param i32)))
+        (import "wasi:cli/environment@0.2.0" "get-arguments" (func $args (param i32)))
         (memory (export "memory") 1)
-        (func (export "wasi:cli/run@0.2.0#run") (result i32) i32.const 0))"#);
+        (func (export "wasi:cli/run@0.2.0#run") (result i32) (call $args (i32.const 16)) i32.const 0))"#);
     fails("no-realloc", &bytes, &["cabi_realloc"]);
 }
 
 #[test]
 fn preview1_import_with_other_type() {
-    // The program imports `proc_exit`, which `_start` needs too, as another type.
-    let bytes = program(r#"(import "wasi_snapshot_preview1" "proc_exit" (func (param i64)))"#);
+    // The program calls `proc_exit`, which `_start` needs too, as another
+    // type. (An import nothing calls is left out of the output.)
+    let bytes = wat(r#"(module
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i64)))
+        (memory (export "memory") 1)
+        (func (export "wasi:cli/run@0.2.0#run") (result i32) (call $exit (i64.const 0)) i32.const 0))"#);
     fails(
         "proc-exit-type",
         &bytes,
@@ -399,11 +442,16 @@ fn preview1_import_with_other_type() {
 #[test]
 fn preview1_import_clashing_with_adapter() {
     // `fd_write` as the program declares it differs from the adapter's.
-    let bytes = program(
-        r#"(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32)))
-           (import "wasi:cli/stdout@0.2.0" "get-stdout" (func (result i32)))
-           (import "wasi:io/streams@0.2.0" "[method]output-stream.blocking-write-and-flush" (func (param i32 i32 i32 i32)))"#,
-    );
+    let bytes = wat(r#"(module
+        (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32)))
+        (import "wasi:cli/stdout@0.2.0" "get-stdout" (func $stdout (result i32)))
+        (import "wasi:io/streams@0.2.0" "[method]output-stream.blocking-write-and-flush" (func $write (param i32 i32 i32 i32)))
+        (memory (export "memory") 1)
+        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+        (func (export "wasi:cli/run@0.2.0#run") (result i32)
+            (call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0))
+            (call $write (call $stdout) (i32.const 0) (i32.const 0) (i32.const 8))
+            i32.const 0))"#);
     fails(
         "fd-write-type",
         &bytes,

@@ -362,9 +362,17 @@ fn synthesized(out: &Parsed) -> usize {
         .count()
 }
 
-/// The adapter functions (neither program nor synthesized) in `out`.
+/// The adapter functions (neither program nor synthesized) in `out`; the
+/// program's functions are known by their names (the linker keeps only
+/// those `_start` reaches).
 fn adapter_funcs(program: &Parsed, out: &Parsed) -> usize {
-    out.funcs.len() - program.funcs.len() - synthesized(out)
+    let first_defined = out.imports.len() as u32;
+    let programs = out
+        .names
+        .iter()
+        .filter(|(i, n)| *i >= first_defined && program.names.iter().any(|(_, p)| p == n))
+        .count();
+    out.funcs.len() - programs - synthesized(out)
 }
 
 #[test]

@@ -96,15 +96,25 @@ pub fn program_alloc(align: usize, size: usize) -> *mut u8 {
     p
 }
 
-/// Shrinks an allocation made by `program_alloc` to `new_size` (> 0); never
-/// grows it (a buffer lent by libc-shim must not move).
+#[link(wasm_import_module = "__linker__")]
+extern "C" {
+    /// Whether the allocator of the current call is a general `cabi_realloc`
+    /// that can shrink an allocation. The canonical ABI itself only ever
+    /// asks for new ones, and some allocators hand out nothing else (the
+    /// forward adapter's `cabi_import_realloc` lends one buffer); a list
+    /// shorter than its allocation is then left as it is.
+    fn can_shrink() -> i32;
+}
+
+/// Shrinks an allocation made by `program_alloc` to `new_size` (> 0) if the
+/// allocator can; never grows it (a buffer lent by libc-shim must not move).
 pub unsafe fn program_shrink(
     ptr: *mut u8,
     old_size: usize,
     align: usize,
     new_size: usize,
 ) -> *mut u8 {
-    if new_size >= old_size {
+    if new_size >= old_size || unsafe { can_shrink() } == 0 {
         return ptr;
     }
     let p = unsafe { program_realloc(ptr, old_size, align, new_size) };

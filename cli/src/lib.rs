@@ -14,7 +14,6 @@ pub mod verify;
 pub mod write;
 
 use anyhow::Result;
-use module::Module;
 
 /// The adapter module, built from `adapter/` and verified by the build.
 pub const ADAPTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/adapter.wasm"));
@@ -44,18 +43,12 @@ pub fn adapt(input: &[u8]) -> Result<Adapted> {
 
 /// Adapts a WASI 0.2 component or core module.
 pub fn adapt_with(input: &[u8], sockets: Sockets) -> Result<Adapted> {
-    let main = input::main_module(input)?;
-    let program = Module::parse(main, "the program")?;
-    let adapter = Module::parse(ADAPTER, "the adapter")?;
-    let bindings = link::bind(&program, &adapter)?;
-    let roots = bindings.imports.iter().filter_map(|b| match b {
-        link::Bind::Adapter(f) => Some(*f),
-        link::Bind::Host => None,
-    });
-    let kept = shrink::reachable(&adapter, roots)?;
-    let wasm = write::merge(&program, &adapter, &bindings, &kept, sockets)?;
+    let graph = input::read(input)?;
+    let linked = link::link(&graph, ADAPTER, sockets)?;
+    let kept = shrink::reachable(&linked)?;
+    let wasm = write::merge(&linked, &kept)?;
     Ok(Adapted {
         wasm,
-        warnings: bindings.warnings,
+        warnings: linked.warnings,
     })
 }

@@ -1,12 +1,19 @@
 //! A parsed core module: the parts the linker reads, each kept as the
-//! wasmparser reader it came from so the writer can re-encode it.
+//! wasmparser item it came from so the writer can re-encode it.
 
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use wasmparser::{
-    DataSectionReader, ElementSectionReader, Export, FuncType, FunctionBody, GlobalSectionReader,
-    MemorySectionReader, Name, Parser, Payload, TableSectionReader, TypeRef,
+    Data, Element, Export, ExternalKind, FuncType, FunctionBody, Global, MemoryType, Name,
+    Parser, Payload, Table, TypeRef,
 };
+
+/// An import, with its index in its kind's index space.
+pub struct Import<'a> {
+    pub module: &'a str,
+    pub name: &'a str,
+    pub index: u32,
+}
 
 /// An imported function.
 pub struct FuncImport<'a> {
@@ -18,16 +25,20 @@ pub struct FuncImport<'a> {
 #[derive(Default)]
 pub struct Module<'a> {
     pub types: Vec<FuncType>,
+    /// Function imports, in order (they are the first function indices).
     pub imports: Vec<FuncImport<'a>>,
+    pub table_imports: Vec<Import<'a>>,
+    pub memory_imports: Vec<Import<'a>>,
+    pub global_imports: Vec<Import<'a>>,
     /// The type of each defined function.
     pub funcs: Vec<u32>,
     pub bodies: Vec<FunctionBody<'a>>,
     pub exports: Vec<Export<'a>>,
-    pub globals: Option<GlobalSectionReader<'a>>,
-    pub tables: Option<TableSectionReader<'a>>,
-    pub memories: Option<MemorySectionReader<'a>>,
-    pub elements: Option<ElementSectionReader<'a>>,
-    pub data: Option<DataSectionReader<'a>>,
+    pub globals: Vec<Global<'a>>,
+    pub tables: Vec<Table<'a>>,
+    pub memories: Vec<MemoryType>,
+    pub elements: Vec<Element<'a>>,
+    pub data: Vec<Data<'a>>,
     pub data_count: Option<u32>,
     pub start: Option<u32>,
     /// Function names from the name section, by function index.
@@ -50,19 +61,29 @@ impl<'a> Module<'a> {
                 Payload::ImportSection(r) => {
                     for imp in r.into_imports() {
                         let imp = imp?;
+                        let import = |index: usize| Import {
+                            module: imp.module,
+                            name: imp.name,
+                            index: index as u32,
+                        };
                         match imp.ty {
-                            TypeRef::Func(ty) => m.imports.push(FuncImport {
-                                module: imp.module,
-                                name: imp.name,
-                                ty,
-                            }),
-                            TypeRef::Memory(_) if what == "the adapter" => {}
-                            other => bail!(
-                                "{what} imports {}.{} ({}): only function imports are supported",
-                                imp.module,
-                                imp.name,
-                                kind(&other)
-                            ),
+                            TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                                m.imports.push(FuncImport {
+                                    module: imp.module,
+                                    name: imp.name,
+                                    ty,
+                                })
+                            }
+                            TypeRef::Table(_) => m.table_imports.push(import(m.table_imports.len())),
+                            TypeRef::Memory(_) => {
+                                m.memory_imports.push(import(m.memory_imports.len()))
+                            }
+                            TypeRef::Global(_) => {
+                                m.global_imports.push(import(m.global_imports.len()))
+                            }
+                            TypeRef::Tag(_) => {
+                                bail!("{what} uses exception-handling tags: not supported")
+                            }
                         }
                     }
                 }
@@ -71,26 +92,38 @@ impl<'a> Module<'a> {
                         m.funcs.push(f?);
                     }
                 }
-                Payload::TableSection(r) => m.tables = Some(r),
-                Payload::MemorySection(r) => {
-                    if r.count() > 1 {
-                        bail!(
-                            "{what} defines {} memories: only one memory is supported",
-                            r.count()
-                        );
+                Payload::TableSection(r) => {
+                    for t in r {
+                        m.tables.push(t?);
                     }
-                    m.memories = Some(r)
                 }
-                Payload::GlobalSection(r) => m.globals = Some(r),
+                Payload::MemorySection(r) => {
+                    for mem in r {
+                        m.memories.push(mem?);
+                    }
+                }
+                Payload::GlobalSection(r) => {
+                    for g in r {
+                        m.globals.push(g?);
+                    }
+                }
                 Payload::ExportSection(r) => {
                     for e in r {
                         m.exports.push(e?);
                     }
                 }
                 Payload::StartSection { func, .. } => m.start = Some(func),
-                Payload::ElementSection(r) => m.elements = Some(r),
+                Payload::ElementSection(r) => {
+                    for e in r {
+                        m.elements.push(e?);
+                    }
+                }
                 Payload::DataCountSection { count, .. } => m.data_count = Some(count),
-                Payload::DataSection(r) => m.data = Some(r),
+                Payload::DataSection(r) => {
+                    for d in r {
+                        m.data.push(d?);
+                    }
+                }
                 Payload::CodeSectionEntry(body) => m.bodies.push(body),
                 Payload::TagSection(_) => {
                     bail!("{what} uses exception-handling tags: not supported")
@@ -117,38 +150,40 @@ impl<'a> Module<'a> {
 
     /// The type of function `index` (imports first, then defined ones).
     pub fn func_type(&self, index: u32) -> &FuncType {
-        let i = index as usize;
-        let ty = match self.imports.get(i) {
-            Some(imp) => imp.ty,
-            None => self.funcs[i - self.imports.len()],
-        };
-        &self.types[ty as usize]
+        &self.types[self.func_type_index(index) as usize]
     }
 
-    pub fn export(&self, name: &str, kind: wasmparser::ExternalKind) -> Option<u32> {
+    pub fn func_type_index(&self, index: u32) -> u32 {
+        let i = index as usize;
+        match self.imports.get(i) {
+            Some(imp) => imp.ty,
+            None => self.funcs[i - self.imports.len()],
+        }
+    }
+
+    pub fn func_count(&self) -> u32 {
+        (self.imports.len() + self.funcs.len()) as u32
+    }
+
+    /// The index of export `name` of `kind`.
+    pub fn export(&self, name: &str, kind: ExternalKind) -> Option<u32> {
         self.exports
             .iter()
-            .find(|e| e.name == name && e.kind == kind)
+            .find(|e| e.name == name && same_kind(e.kind, kind))
             .map(|e| e.index)
     }
 
-    pub fn global_count(&self) -> u32 {
-        self.globals.as_ref().map_or(0, |g| g.count())
-    }
-
-    pub fn memory_count(&self) -> u32 {
-        self.memories.as_ref().map_or(0, |m| m.count())
+    /// The body of defined function `index` (`None` for an import).
+    pub fn body(&self, index: u32) -> Option<&FunctionBody<'a>> {
+        (index as usize)
+            .checked_sub(self.imports.len())
+            .map(|i| &self.bodies[i])
     }
 }
 
-fn kind(t: &TypeRef) -> &'static str {
-    match t {
-        TypeRef::Func(_) | TypeRef::FuncExact(_) => "function",
-        TypeRef::Table(_) => "table",
-        TypeRef::Memory(_) => "memory",
-        TypeRef::Global(_) => "global",
-        TypeRef::Tag(_) => "tag",
-    }
+fn same_kind(a: ExternalKind, b: ExternalKind) -> bool {
+    use ExternalKind::{Func, FuncExact};
+    a == b || matches!((a, b), (Func, FuncExact) | (FuncExact, Func))
 }
 
 /// Formats a function type as `(i32, i64) -> (i32)`.

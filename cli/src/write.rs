@@ -1,33 +1,32 @@
-//! Stage 4, write: merge the program and the kept adapter code into one core
-//! module that imports only `wasi_snapshot_preview1`, add the `_start` entry
-//! point, and validate the result.
+//! Stage 4, write: merge the kept code of every part (the graph's instances
+//! and the adapter) into one core module that imports only
+//! `wasi_snapshot_preview1`, add the `_start` entry point, and validate it.
 //!
-//! Index spaces of the output: functions are [host imports] [program's]
-//! [kept adapter's] [synthesized]; types and globals are the program's, then
-//! the adapter's, then new ones. The adapter's `__linker__` state accessors
-//! become `global.get`/`global.set` of a new global, its `cabi_realloc`
-//! import becomes a call of the program's export, and its `memory.copy` /
-//! `memory.fill` become calls of byte loops (so the adapter never needs bulk
-//! memory). Its `wamr` imports (WAMR's socket extension) become preview1
-//! imports with `--sockets wamr`, and otherwise functions returning `notsup`,
-//! so the output imports exactly one flavour's names; `sockets_wamr` becomes
-//! a constant.
+//! Index spaces of the output: functions are [host imports] [each part's
+//! kept functions, in instantiation order] [synthesized]; types are
+//! deduplicated; tables, globals, element and data segments are each part's
+//! in turn. Imports between parts become direct references. The adapter's
+//! `__linker__` accessors become instructions (`global.get`/`global.set` of
+//! the state global, constants), its `memory.copy` / `memory.fill` become
+//! calls of byte loops (so the adapter never needs bulk memory). Constant
+//! expressions that read another part's global are folded to constants, so
+//! the output needs no extended-const or GC feature for them.
 
-use crate::link::{Bind, Bindings, PREVIEW1};
-use crate::module::Module;
+use crate::link::{Def, Inline, Linked, Target, PREVIEW1};
 use crate::shrink::Kept;
-use crate::Sockets;
 use anyhow::{anyhow, bail, Context, Result};
 use std::borrow::Cow;
+use std::collections::HashMap;
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, EntityType, ExportKind, ExportSection, Function,
-    FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg, NameMap,
-    NameSection, TypeSection, ValType,
+    BlockType, CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType,
+    ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType,
+    ImportSection, Instruction, MemArg, NameMap, NameSection, TableSection, TypeSection, ValType,
 };
-use wasmparser::{ExternalKind, Operator};
+use wasmparser::{ElementKind, FuncType, Operator};
 
-/// The adapter's shadow stack, allocated by `_start` with `memory.grow`.
+/// The adapter's shadow stack, allocated by the start function with
+/// `memory.grow`.
 const STACK_PAGES: u32 = 1;
 
 /// Pages the adapter grows at run time at the least: its stack, its state,
@@ -36,43 +35,121 @@ const ADAPTER_PAGES: u64 = STACK_PAGES as u64 + 2;
 
 const ABSENT: u32 = u32::MAX;
 
-/// Maps one input module's indices into the output's.
-struct Remap {
-    funcs: Vec<u32>,
-    types: u32,
-    globals: u32,
-    /// Only for the adapter: the rewrites described in the module docs.
-    adapter: Option<AdapterRewrites>,
-}
-
-struct AdapterRewrites {
-    sockets_wamr: u32,
-    wamr: bool,
-    state_get: u32,
-    state_set: u32,
+/// Where each part's items land in the output.
+struct Layout {
+    /// Per part, per function index: the output index of kept defined ones.
+    funcs: Vec<Vec<u32>>,
+    types: Vec<Vec<u32>>,
+    tables: Vec<Vec<u32>>,
+    globals: Vec<Vec<u32>>,
+    elements: Vec<Vec<u32>>,
+    data: Vec<u32>,
+    /// Output indices of the other targets, by their debug form.
+    others: HashMap<String, u32>,
     state_global: u32,
+    select_global: u32,
     copy: u32,
     fill: u32,
+    /// Known values of immutable globals, for folding.
+    values: HashMap<u32, Value>,
 }
 
-impl Reencode for Remap {
+#[derive(Clone, Copy)]
+enum Value {
+    I32(i32),
+    I64(i64),
+}
+
+fn key(t: &Target) -> String {
+    format!("{t:?}")
+}
+
+impl Layout {
+    fn target(&self, t: &Target) -> Result<u32> {
+        let i = match t {
+            Target::Def { part, index } => self.funcs[*part][*index as usize],
+            Target::Inline(_) => bail!("internal error: a reference to an inlined accessor"),
+            Target::Missing(why) => bail!("{why}"),
+            other => *self.others.get(&key(other)).unwrap_or(&ABSENT),
+        };
+        if i == ABSENT {
+            bail!("internal error: a reference to {t:?}, which was not kept");
+        }
+        Ok(i)
+    }
+}
+
+/// Re-encodes one part with its indices mapped into the output.
+struct Remap<'l, 'a> {
+    part: usize,
+    linked: &'l Linked<'a>,
+    kept: &'l Kept<'a>,
+    layout: &'l Layout,
+    /// The adapter: lower `memory.copy`/`memory.fill`.
+    adapter: bool,
+}
+
+impl Remap<'_, '_> {
+    fn func(&self, index: u32) -> Result<Target<'_>, reencode::Error<anyhow::Error>> {
+        Ok(self.kept.func(self.linked, self.part, index))
+    }
+}
+
+fn user<E: std::fmt::Display>(e: E) -> reencode::Error<anyhow::Error> {
+    reencode::Error::UserError(anyhow!("{e}"))
+}
+
+impl Reencode for Remap<'_, '_> {
     type Error = anyhow::Error;
 
     fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
-        match self.funcs.get(func as usize) {
-            Some(&f) if f != ABSENT => Ok(f),
-            _ => Err(reencode::Error::UserError(anyhow!(
-                "reference to function {func}, which was not kept"
-            ))),
-        }
+        let t = self.func(func)?;
+        self.layout.target(&t).map_err(user)
     }
 
     fn type_index(&mut self, ty: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
-        Ok(ty + self.types)
+        Ok(self.layout.types[self.part][ty as usize])
+    }
+
+    fn table_index(&mut self, table: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
+        let d = self.linked.table(self.part, table);
+        match self.layout.tables[d.part][d.index as usize] {
+            ABSENT => Err(user("internal error: a reference to a table that was not kept")),
+            i => Ok(i),
+        }
+    }
+
+    fn memory_index(&mut self, _: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
+        Ok(0)
     }
 
     fn global_index(&mut self, global: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
-        Ok(global + self.globals)
+        let d = self.linked.global(self.part, global);
+        Ok(self.layout.globals[d.part][d.index as usize])
+    }
+
+    fn data_index(&mut self, data: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
+        Ok(self.layout.data[self.part] + data)
+    }
+
+    fn element_index(&mut self, element: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
+        match self.layout.elements[self.part][element as usize] {
+            ABSENT => Err(user("internal error: a reference to a segment that was not kept")),
+            i => Ok(i),
+        }
+    }
+
+    fn const_expr(
+        &mut self,
+        e: wasmparser::ConstExpr,
+    ) -> Result<ConstExpr, reencode::Error<anyhow::Error>> {
+        if let Some(v) = self.fold(&e) {
+            return Ok(match v {
+                Value::I32(v) => ConstExpr::i32_const(v),
+                Value::I64(v) => ConstExpr::i64_const(v),
+            });
+        }
+        reencode::utils::const_expr(self, e)
     }
 
     fn parse_instruction<'a>(
@@ -80,281 +157,341 @@ impl Reencode for Remap {
         reader: &mut wasmparser::OperatorsReader<'a>,
     ) -> Result<Instruction<'a>, reencode::Error<anyhow::Error>> {
         let op = reader.read()?;
-        if let Some(a) = &self.adapter {
-            match op {
-                Operator::Call { function_index } if function_index == a.sockets_wamr => {
-                    return Ok(Instruction::I32Const(a.wamr as i32))
+        match op {
+            Operator::Call { function_index } => {
+                if let Target::Inline(i) = self.func(function_index)? {
+                    return Ok(match i {
+                        Inline::Const(v) => Instruction::I32Const(v),
+                        Inline::StateGet => Instruction::GlobalGet(self.layout.state_global),
+                        Inline::StateSet => Instruction::GlobalSet(self.layout.state_global),
+                    });
                 }
-                Operator::Call { function_index } if function_index == a.state_get => {
-                    return Ok(Instruction::GlobalGet(a.state_global))
-                }
-                Operator::Call { function_index } if function_index == a.state_set => {
-                    return Ok(Instruction::GlobalSet(a.state_global))
-                }
-                Operator::MemoryCopy { .. } => return Ok(Instruction::Call(a.copy)),
-                Operator::MemoryFill { .. } => return Ok(Instruction::Call(a.fill)),
-                _ => {}
             }
+            Operator::MemoryCopy { .. } if self.adapter => {
+                return Ok(Instruction::Call(self.layout.copy))
+            }
+            Operator::MemoryFill { .. } if self.adapter => {
+                return Ok(Instruction::Call(self.layout.fill))
+            }
+            _ => {}
         }
         reencode::utils::instruction(self, op)
     }
 }
 
-fn user(e: reencode::Error<anyhow::Error>) -> anyhow::Error {
+impl Remap<'_, '_> {
+    /// The value of a constant expression, if it is a number computed from
+    /// constants and immutable globals with known values.
+    fn fold(&mut self, e: &wasmparser::ConstExpr) -> Option<Value> {
+        let mut stack: Vec<Value> = Vec::new();
+        for op in e.get_operators_reader() {
+            let op = op.ok()?;
+            let v = match op {
+                Operator::I32Const { value } => Value::I32(value),
+                Operator::I64Const { value } => Value::I64(value),
+                Operator::GlobalGet { global_index } => {
+                    let g = self.global_index(global_index).ok()?;
+                    *self.layout.values.get(&g)?
+                }
+                Operator::I32Add | Operator::I32Sub | Operator::I32Mul => {
+                    let (Value::I32(b), Value::I32(a)) = (stack.pop()?, stack.pop()?) else {
+                        return None;
+                    };
+                    Value::I32(match op {
+                        Operator::I32Add => a.wrapping_add(b),
+                        Operator::I32Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+                Operator::I64Add | Operator::I64Sub | Operator::I64Mul => {
+                    let (Value::I64(b), Value::I64(a)) = (stack.pop()?, stack.pop()?) else {
+                        return None;
+                    };
+                    Value::I64(match op {
+                        Operator::I64Add => a.wrapping_add(b),
+                        Operator::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+                Operator::End => break,
+                _ => return None,
+            };
+            stack.push(v);
+        }
+        match stack.as_slice() {
+            [v] => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+fn err(e: reencode::Error<anyhow::Error>) -> anyhow::Error {
     match e {
         reencode::Error::UserError(e) => e,
         other => anyhow!("{other}"),
     }
 }
 
-pub fn merge<'a>(
-    program: &Module<'a>,
-    adapter: &Module<'a>,
-    bindings: &Bindings,
-    kept: &Kept,
-    sockets: Sockets,
-) -> Result<Vec<u8>> {
-    let wamr = sockets == Sockets::Wamr;
-    // Entry point and memory of the program.
-    let run = program
-        .exports
-        .iter()
-        .find(|e| e.name.starts_with(crate::input::RUN_EXPORT) && e.kind == ExternalKind::Func)
-        .context("the program's main module does not export `wasi:cli/run@0.2.N#run`")?;
-    check_memory(program, kept)?;
-    let run_ty = program.func_type(run.index);
-    if !run_ty.params().is_empty() || run_ty.results() != [wasmparser::ValType::I32] {
-        bail!(
-            "the program's `{}` export has type {}, expected () -> (i32)",
-            run.name,
-            crate::module::show(run_ty)
-        );
-    }
+pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
+    let parts = l.parts.len();
+    let adapter = l.adapter();
+    let with_adapter = kept.adapter(l);
+    check_memory(l, with_adapter)?;
 
-    // Types: the program's, the adapter's, then the synthesized functions'.
+    // Types, deduplicated.
     let mut types = TypeSection::new();
-    for t in program.types.iter().chain(&adapter.types) {
+    let mut interned: HashMap<FuncType, u32> = HashMap::new();
+    let mut intern = |t: &FuncType, types: &mut TypeSection| -> Result<u32> {
+        if let Some(&i) = interned.get(t) {
+            return Ok(i);
+        }
         let params: Vec<ValType> = t.params().iter().map(|v| val(*v)).collect::<Result<_>>()?;
         let results: Vec<ValType> = t.results().iter().map(|v| val(*v)).collect::<Result<_>>()?;
         types.ty().function(params, results);
+        let i = interned.len() as u32;
+        interned.insert(t.clone(), i);
+        Ok(i)
+    };
+    let mut type_map = Vec::new();
+    for p in 0..parts {
+        let m = l.module(p);
+        type_map.push(
+            m.types
+                .iter()
+                .map(|t| intern(t, &mut types))
+                .collect::<Result<Vec<_>>>()?,
+        );
     }
-    let synth_types = (program.types.len() + adapter.types.len()) as u32;
-    types.ty().function([], []); // _start
-    types.ty().function([ValType::I32; 3], []); // copy, fill
-    types.ty().function([ValType::I32], []); // proc_exit
+    use wasmparser::ValType::I32;
+    let t_void = intern(&FuncType::new([], []), &mut types)?;
+    let t_3i32 = intern(&FuncType::new([I32; 3], []), &mut types)?;
+    let t_realloc = intern(&FuncType::new([I32; 4], [I32]), &mut types)?;
+    let t_const = intern(&FuncType::new([], [I32]), &mut types)?;
 
-    // Imports: the program's preview1 imports, then the adapter's it needs.
-    let mut all_types: Vec<wasmparser::FuncType> = program
-        .types
-        .iter()
-        .chain(&adapter.types)
-        .cloned()
-        .collect();
-    all_types.push(wasmparser::FuncType::new([], []));
-    all_types.push(wasmparser::FuncType::new([wasmparser::ValType::I32; 3], []));
-    all_types.push(wasmparser::FuncType::new([wasmparser::ValType::I32], []));
+    // Host imports, then `proc_exit` for `_start`.
     let mut imports = ImportSection::new();
-    let mut import_names: Vec<(&str, &str, u32)> = Vec::new();
-    let import = |imports: &mut ImportSection,
-                  names: &mut Vec<(&'a str, &'a str, u32)>,
-                  module: &'a str,
-                  name: &'a str,
-                  ty: u32|
-     -> Result<u32> {
-        if let Some(i) = names
-            .iter()
-            .position(|(m, n, _)| *m == module && *n == name)
-        {
-            if all_types[names[i].2 as usize] != all_types[ty as usize] {
+    let mut host: Vec<(&'a str, &'a str, FuncType)> = Vec::new();
+    let mut others: HashMap<String, u32> = HashMap::new();
+    let mut host_import = |module: &'a str, name: &'a str, ty: &FuncType| -> Result<u32> {
+        if let Some(i) = host.iter().position(|(m, n, _)| *m == module && *n == name) {
+            if host[i].2 != *ty {
                 bail!("{module}.{name} is imported with two different types");
             }
             return Ok(i as u32);
         }
-        imports.import(module, name, EntityType::Function(ty));
-        names.push((module, name, ty));
-        Ok(names.len() as u32 - 1)
+        Ok(host.len() as u32).inspect(|_| host.push((module, name, ty.clone())))
     };
-    let mut program_funcs = vec![ABSENT; program.imports.len() + program.funcs.len()];
-    for (i, (imp, bind)) in program.imports.iter().zip(&bindings.imports).enumerate() {
-        if let Bind::Host = bind {
-            program_funcs[i] = import(
-                &mut imports,
-                &mut import_names,
-                imp.module,
-                imp.name,
-                imp.ty,
-            )?;
+    for t in &kept.others {
+        if let Target::Host { module, name, ty } = t {
+            let i = host_import(module, name, ty)?;
+            others.insert(key(t), i);
         }
     }
-    let mut adapter_funcs = vec![ABSENT; adapter.imports.len() + adapter.funcs.len()];
-    // WAMR socket calls the standard flavour replaces with stubs.
-    let mut stubs: Vec<(usize, u32)> = Vec::new();
-    for (i, imp) in adapter.imports.iter().enumerate() {
-        let ty = imp.ty + program.types.len() as u32;
-        match imp.module {
-            _ if !kept.reached[i] => {}
-            PREVIEW1 => {
-                adapter_funcs[i] = import(&mut imports, &mut import_names, PREVIEW1, imp.name, ty)?
-            }
-            "wamr" if wamr => {
-                adapter_funcs[i] = import(&mut imports, &mut import_names, PREVIEW1, imp.name, ty)?
-            }
-            "wamr" => stubs.push((i, ty)),
-            _ => {}
-        }
+    let proc_exit = host_import(PREVIEW1, "proc_exit", &FuncType::new([I32], []))?;
+    for (m, n, ty) in &host {
+        imports.import(m, n, EntityType::Function(intern(ty, &mut types)?));
     }
-    let proc_exit = import(
-        &mut imports,
-        &mut import_names,
-        PREVIEW1,
-        "proc_exit",
-        synth_types + 2,
-    )?;
-    let n_imports = import_names.len() as u32;
+    let n_imports = host.len() as u32;
 
-    // Functions: the program's, the kept adapter's, then the synthesized ones.
+    // Defined functions, part by part.
     let mut next = n_imports;
-    for f in program_funcs.iter_mut().skip(program.imports.len()) {
-        *f = next;
-        next += 1;
-    }
-    let kept_defined: Vec<u32> = kept.defined(adapter).collect();
-    for &a in &kept_defined {
-        adapter_funcs[a as usize] = next;
-        next += 1;
-    }
-    // Synthesized: `_start`; if adapter code is kept, a start function that
-    // gives it its stack (before the program's own start function, which may
-    // call WASI); the byte loops if kept code needs them.
-    let start_fn = next;
-    next += 1;
-    let mut synth = |used: bool| {
-        if used {
-            next += 1;
-            next - 1
-        } else {
-            ABSENT
-        }
-    };
-    let init_fn = synth(kept.any());
-    let copy_fn = synth(kept.uses_copy);
-    let fill_fn = synth(kept.uses_fill);
-    for &(i, _) in &stubs {
-        adapter_funcs[i] = synth(true);
-    }
-    for (i, bind) in bindings.imports.iter().enumerate() {
-        if let Bind::Adapter(a) = bind {
-            program_funcs[i] = adapter_funcs[*a as usize];
-        }
-    }
-    let mut state_get = ABSENT;
-    let mut state_set = ABSENT;
-    let mut sockets_wamr = ABSENT;
-    for (i, imp) in adapter.imports.iter().enumerate() {
-        match (imp.module, imp.name) {
-            ("__main_module__", "cabi_realloc") if kept.reached[i] => {
-                let realloc = program
-                    .export("cabi_realloc", ExternalKind::Func)
-                    .context("the program does not export `cabi_realloc`, which the adapter needs to return lists and strings")?;
-                let ty = program.func_type(realloc);
-                if ty.params() != [wasmparser::ValType::I32; 4]
-                    || ty.results() != [wasmparser::ValType::I32]
-                {
-                    bail!(
-                        "the program's `cabi_realloc` export has type {}, expected (i32, i32, i32, i32) -> (i32)",
-                        crate::module::show(ty)
-                    );
-                }
-                adapter_funcs[i] = program_funcs[realloc as usize];
+    let mut funcs = FunctionSection::new();
+    let mut func_map = Vec::new();
+    for p in 0..parts {
+        let m = l.module(p);
+        let mut map = vec![ABSENT; m.func_count() as usize];
+        for (i, &ty) in m.funcs.iter().enumerate() {
+            let index = m.imports.len() + i;
+            if kept.funcs[p][index] {
+                map[index] = next;
+                next += 1;
+                funcs.function(type_map[p][ty as usize]);
             }
-            ("__linker__", "state_get") => state_get = i as u32,
-            ("__linker__", "state_set") => state_set = i as u32,
-            ("__linker__", "sockets_wamr") => sockets_wamr = i as u32,
-            _ => {}
         }
+        func_map.push(map);
+    }
+    // Synthesized functions.
+    let mut synth = |ty: u32, funcs: &mut FunctionSection| {
+        funcs.function(ty);
+        next += 1;
+        next - 1
+    };
+    let start_fn = synth(t_void, &mut funcs);
+    let starts: Vec<Target> = (0..parts - 1)
+        .filter_map(|p| l.module(p).start.map(|s| kept.func(l, p, s)))
+        .collect();
+    let init_fn = if with_adapter || !starts.is_empty() {
+        synth(t_void, &mut funcs)
+    } else {
+        ABSENT
+    };
+    let copy_fn = if kept.uses_copy { synth(t_3i32, &mut funcs) } else { ABSENT };
+    let fill_fn = if kept.uses_fill { synth(t_3i32, &mut funcs) } else { ABSENT };
+    let mut synthesized: Vec<&Target> = Vec::new();
+    for t in &kept.others {
+        let ty = match t {
+            Target::Host { .. } => continue,
+            Target::Stub { ty, .. } => intern(ty, &mut types)?,
+            Target::Wasi { func, .. } => type_map[adapter][l.module(adapter).func_type_index(*func) as usize],
+            Target::Realloc => t_realloc,
+            Target::CanShrink => t_const,
+            _ => continue,
+        };
+        others.insert(key(t), synth(ty, &mut funcs));
+        synthesized.push(t);
     }
 
-    let mut funcs = FunctionSection::new();
-    for &t in &program.funcs {
-        funcs.function(t);
+    // Tables, globals, segments.
+    let mut tables = TableSection::new();
+    let mut table_map = Vec::new();
+    let mut n_tables = 0;
+    for p in 0..parts {
+        let m = l.module(p);
+        let mut map = vec![ABSENT; m.table_imports.len() + m.tables.len()];
+        for i in 0..m.tables.len() {
+            let index = m.table_imports.len() + i;
+            if kept.tables[p][index] {
+                map[index] = n_tables;
+                n_tables += 1;
+            }
+        }
+        table_map.push(map);
     }
-    for &a in &kept_defined {
-        funcs.function(
-            adapter.funcs[a as usize - adapter.imports.len()] + program.types.len() as u32,
+    let mut global_map = Vec::new();
+    let mut n_globals = 0;
+    for p in 0..parts {
+        let m = l.module(p);
+        let mut map = vec![ABSENT; m.global_imports.len() + m.globals.len()];
+        for g in map.iter_mut().skip(m.global_imports.len()) {
+            *g = n_globals;
+            n_globals += 1;
+        }
+        global_map.push(map);
+    }
+    for p in 0..parts {
+        for i in 0..l.module(p).global_imports.len() {
+            let d = l.global(p, i as u32);
+            global_map[p][i] = global_map[d.part][d.index as usize];
+        }
+    }
+    let state_global = n_globals;
+    let select_global = n_globals + 1;
+    let mut elem_map = Vec::new();
+    let mut n_elems = 0;
+    for p in 0..parts {
+        let mut map = vec![ABSENT; l.module(p).elements.len()];
+        for (i, e) in l.module(p).elements.iter().enumerate() {
+            if kept.elements[p][i] && !matches!(e.kind, ElementKind::Declared) {
+                map[i] = n_elems;
+                n_elems += 1;
+            }
+        }
+        elem_map.push(map);
+    }
+    let mut data_map = Vec::new();
+    let mut n_data = 0;
+    for p in 0..parts {
+        data_map.push(n_data);
+        n_data += l.module(p).data.len() as u32;
+    }
+    let mut layout = Layout {
+        funcs: func_map,
+        types: type_map,
+        tables: table_map,
+        globals: global_map,
+        elements: elem_map,
+        data: data_map,
+        others,
+        state_global,
+        select_global,
+        copy: copy_fn,
+        fill: fill_fn,
+        values: HashMap::new(),
+    };
+
+    fn remap<'l, 'a>(l: &'l Linked<'a>, kept: &'l Kept<'a>, p: usize, layout: &'l Layout) -> Remap<'l, 'a> {
+        Remap {
+            part: p,
+            linked: l,
+            kept,
+            layout,
+            adapter: p == l.adapter(),
+        }
+    }
+    // Globals, folding initialisers that read other parts' globals.
+    let mut globals = GlobalSection::new();
+    for p in 0..parts {
+        for (i, g) in l.module(p).globals.iter().enumerate() {
+            let out = layout.globals[p][l.module(p).global_imports.len() + i];
+            let mut r = remap(l, kept, p, &layout);
+            let value = r.fold(&g.init_expr);
+            r.parse_global(&mut globals, g.clone()).map_err(err)?;
+            if let (Some(v), false) = (value, g.ty.mutable) {
+                layout.values.insert(out, v);
+            }
+        }
+    }
+    for _ in 0..1 + !l.reallocs.is_empty() as u32 {
+        globals.global(
+            GlobalType {
+                val_type: ValType::I32,
+                mutable: true,
+                shared: false,
+            },
+            &ConstExpr::i32_const(0),
         );
     }
-    funcs.function(synth_types);
-    if kept.any() {
-        funcs.function(synth_types);
+    for p in 0..parts {
+        let m = l.module(p);
+        for (i, t) in m.tables.iter().enumerate() {
+            if kept.tables[p][m.table_imports.len() + i] {
+                remap(l, kept, p, &layout)
+                    .parse_table(&mut tables, t.clone())
+                    .map_err(err)?;
+            }
+        }
     }
-    for _ in 0..kept.uses_copy as u32 + kept.uses_fill as u32 {
-        funcs.function(synth_types + 1);
+    let mut elements = ElementSection::new();
+    for p in 0..parts {
+        for (i, e) in l.module(p).elements.iter().enumerate() {
+            if layout.elements[p][i] != ABSENT {
+                remap(l, kept, p, &layout)
+                    .parse_element(&mut elements, e.clone())
+                    .map_err(err)?;
+            }
+        }
     }
-    for &(_, ty) in &stubs {
-        funcs.function(ty);
+    let referenced: Vec<u32> = kept
+        .referenced
+        .iter()
+        .map(|t| layout.target(t))
+        .collect::<Result<_>>()?;
+    if !referenced.is_empty() {
+        elements.declared(Elements::Functions(Cow::Borrowed(&referenced)));
     }
-
-    // Globals: the program's, the adapter's, then the adapter's state pointer.
-    let mut globals = GlobalSection::new();
-    let mut prog = Remap {
-        funcs: program_funcs.clone(),
-        types: 0,
-        globals: 0,
-        adapter: None,
-    };
-    if let Some(g) = program.globals.clone() {
-        prog.parse_global_section(&mut globals, g).map_err(user)?;
-    }
-    let adapter_globals = program.global_count();
-    let state_global = adapter_globals + adapter.global_count();
-    let mut adap = Remap {
-        funcs: adapter_funcs,
-        types: program.types.len() as u32,
-        globals: adapter_globals,
-        adapter: Some(AdapterRewrites {
-            sockets_wamr,
-            wamr,
-            state_get,
-            state_set,
-            state_global,
-            copy: copy_fn,
-            fill: fill_fn,
-        }),
-    };
-    if let Some(g) = adapter.globals.clone() {
-        adap.parse_global_section(&mut globals, g).map_err(user)?;
-    }
-    globals.global(
-        GlobalType {
-            val_type: ValType::I32,
-            mutable: true,
-            shared: false,
-        },
-        &ConstExpr::i32_const(0),
-    );
-
-    let mut exports = ExportSection::new();
-    exports.export("memory", ExportKind::Memory, 0);
-    exports.export("_start", ExportKind::Func, start_fn);
 
     // Code.
     let mut code = CodeSection::new();
-    for body in &program.bodies {
-        prog.parse_function_body(&mut code, body.clone())
-            .map_err(user)?;
+    for p in 0..parts {
+        let m = l.module(p);
+        for (i, body) in m.bodies.iter().enumerate() {
+            if kept.funcs[p][m.imports.len() + i] {
+                remap(l, kept, p, &layout)
+                    .parse_function_body(&mut code, body.clone())
+                    .map_err(err)
+                    .with_context(|| format!("re-encoding function {} of part {p}", m.imports.len() + i))?;
+            }
+        }
     }
-    for &a in &kept_defined {
-        let body = adapter.bodies[a as usize - adapter.imports.len()].clone();
-        adap.parse_function_body(&mut code, body).map_err(user)?;
-    }
-    code.function(&start_function(
-        program_funcs[run.index as usize],
-        proc_exit,
-    ));
-    let program_start = program.start.map(|s| program_funcs[s as usize]);
-    if kept.any() {
+    let run = layout.target(&l.run)?;
+    let post_return = l.post_return.as_ref().map(|t| layout.target(t)).transpose()?;
+    check_run(l, kept)?;
+    code.function(&start_function(run, post_return, proc_exit));
+    if init_fn != ABSENT {
+        let starts: Vec<u32> = starts.iter().map(|t| layout.target(t)).collect::<Result<_>>()?;
         // The adapter's stack pointer is its global 0 (verify checks that).
-        code.function(&init_function(adapter_globals, program_start));
+        let sp = with_adapter.then(|| layout.globals[adapter][0]);
+        code.function(&init_function(sp, &starts));
     }
     if kept.uses_copy {
         code.function(&copy_function());
@@ -362,93 +499,182 @@ pub fn merge<'a>(
     if kept.uses_fill {
         code.function(&fill_function());
     }
-    for _ in &stubs {
-        let mut f = Function::new([]);
-        f.instruction(&Instruction::I32Const(58)); // errno `notsup`
-        f.instruction(&Instruction::End);
-        code.function(&f);
+    for t in &synthesized {
+        code.function(&match t {
+            Target::Stub { errno, .. } => {
+                let mut f = Function::new([]);
+                f.instructions().i32_const(*errno).end();
+                f
+            }
+            Target::Wasi { func, realloc } => {
+                let params = l.module(adapter).func_type(*func).params().len() as u32;
+                let mut f = Function::new([]);
+                f.instructions()
+                    .i32_const(*realloc as i32)
+                    .global_set(layout.select_global);
+                for i in 0..params {
+                    f.instructions().local_get(i);
+                }
+                f.instructions()
+                    .call(layout.funcs[adapter][*func as usize])
+                    .end();
+                f
+            }
+            Target::Realloc => {
+                let targets: Vec<u32> = l
+                    .reallocs
+                    .iter()
+                    .map(|r| layout.funcs[r.func.part][r.func.index as usize])
+                    .collect();
+                realloc_function(&targets, layout.select_global)
+            }
+            Target::CanShrink => {
+                let mask = l
+                    .reallocs
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |m, (i, r)| m | ((r.shrinks as u32) << (i % 32)));
+                let mut f = Function::new([]);
+                f.instructions()
+                    .i32_const(mask as i32)
+                    .global_get(layout.select_global)
+                    .i32_shr_u()
+                    .i32_const(1)
+                    .i32_and()
+                    .end();
+                f
+            }
+            _ => unreachable!(),
+        });
+    }
+
+    let mut data = DataSection::new();
+    for p in 0..parts {
+        for d in &l.module(p).data {
+            remap(l, kept, p, &layout)
+                .parse_data(&mut data, d.clone())
+                .map_err(err)?;
+        }
     }
 
     // Assemble.
+    let memory = l.module(l.memory.part).memories
+        [(l.memory.index as usize) - l.module(l.memory.part).memory_imports.len()];
+    let mut mems = wasm_encoder::MemorySection::new();
+    mems.memory(memory.into());
+    let mut exports = ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    exports.export("_start", ExportKind::Func, start_fn);
+
     let mut out = wasm_encoder::Module::new();
     out.section(&types).section(&imports).section(&funcs);
-    if let Some(t) = program.tables.clone() {
-        let mut tables = wasm_encoder::TableSection::new();
-        prog.parse_table_section(&mut tables, t).map_err(user)?;
+    if n_tables > 0 {
         out.section(&tables);
     }
-    if let Some(m) = program.memories.clone() {
-        let mut mems = wasm_encoder::MemorySection::new();
-        prog.parse_memory_section(&mut mems, m).map_err(user)?;
-        out.section(&mems);
+    out.section(&mems).section(&globals).section(&exports);
+    if init_fn != ABSENT {
+        out.section(&wasm_encoder::StartSection {
+            function_index: init_fn,
+        });
     }
-    out.section(&globals).section(&exports);
-    if let Some(function_index) = if kept.any() {
-        Some(init_fn)
-    } else {
-        program_start
-    } {
-        out.section(&wasm_encoder::StartSection { function_index });
+    if !elements.is_empty() {
+        out.section(&elements);
     }
-    if let Some(e) = program.elements.clone() {
-        let mut elems = wasm_encoder::ElementSection::new();
-        prog.parse_element_section(&mut elems, e).map_err(user)?;
-        out.section(&elems);
-    }
-    if let Some(n) = program.data_count {
-        out.section(&wasm_encoder::DataCountSection { count: n });
+    if (0..parts).any(|p| l.module(p).data_count.is_some()) {
+        out.section(&wasm_encoder::DataCountSection { count: n_data });
     }
     out.section(&code);
-    if let Some(d) = program.data.clone() {
-        let mut data = wasm_encoder::DataSection::new();
-        prog.parse_data_section(&mut data, d).map_err(user)?;
+    if n_data > 0 {
         out.section(&data);
     }
-
-    // Function names, so traps in the output read well in backtraces.
-    let mut names = NameMap::new();
-    let mut named: Vec<(u32, Cow<str>)> = Vec::new();
-    for (i, n) in import_names.iter().enumerate() {
-        named.push((i as u32, Cow::Borrowed(n.1)));
-    }
-    for (&old, &name) in &program.names {
-        if old as usize >= program.imports.len() {
-            named.push((program_funcs[old as usize], Cow::Borrowed(name)));
-        }
-    }
-    for &a in &kept_defined {
-        if let Some(name) = adapter.names.get(&a) {
-            named.push((adap.funcs[a as usize], Cow::Borrowed(*name)));
-        }
-    }
-    named.push((start_fn, "_start".into()));
-    if kept.any() {
-        named.push((init_fn, "wasi-downlevel:init".into()));
-    }
-    if kept.uses_copy {
-        named.push((copy_fn, "wasi-downlevel:memory-copy".into()));
-    }
-    if kept.uses_fill {
-        named.push((fill_fn, "wasi-downlevel:memory-fill".into()));
-    }
-    for &(i, _) in &stubs {
-        let name = adapter.imports[i].name;
-        named.push((adap.funcs[i], format!("wasi-downlevel:no-{name}").into()));
-    }
-    named.sort_by_key(|(i, _)| *i);
-    named.dedup_by_key(|(i, _)| *i);
-    for (i, n) in &named {
-        names.append(*i, n);
-    }
-    let mut name_section = NameSection::new();
-    name_section.functions(&names);
-    out.section(&name_section);
+    out.section(&names(l, &layout, &host, &synthesized, [
+        (start_fn, "_start"),
+        (init_fn, "wasi-downlevel:init"),
+        (copy_fn, "wasi-downlevel:memory-copy"),
+        (fill_fn, "wasi-downlevel:memory-fill"),
+    ]));
 
     let bytes = out.finish();
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&bytes)
         .context("internal error: the merged module does not validate")?;
     Ok(bytes)
+}
+
+/// Function names, so traps in the output read well in backtraces.
+fn names(
+    l: &Linked,
+    layout: &Layout,
+    host: &[(&str, &str, FuncType)],
+    synthesized: &[&Target],
+    fixed: [(u32, &str); 4],
+) -> NameSection {
+    let mut named: Vec<(u32, Cow<str>)> = Vec::new();
+    for (i, n) in host.iter().enumerate() {
+        named.push((i as u32, Cow::Borrowed(n.1)));
+    }
+    for p in 0..l.parts.len() {
+        let m = l.module(p);
+        for (&i, &name) in &m.names {
+            if let Some(&out) = layout.funcs[p].get(i as usize) {
+                if out != ABSENT && i as usize >= m.imports.len() {
+                    named.push((out, Cow::Borrowed(name)));
+                }
+            }
+        }
+    }
+    for (i, n) in fixed {
+        if i != ABSENT {
+            named.push((i, n.into()));
+        }
+    }
+    for t in synthesized {
+        let name = match t {
+            Target::Stub { .. } => "wasi-downlevel:unsupported".to_string(),
+            Target::Wasi { func, realloc } => {
+                let adapter = l.module(l.adapter());
+                let name = adapter.names.get(func).copied().unwrap_or("wasi");
+                format!("wasi-downlevel:realloc{realloc}:{name}")
+            }
+            Target::Realloc => "wasi-downlevel:realloc".into(),
+            _ => "wasi-downlevel:can-shrink".into(),
+        };
+        if let Ok(i) = layout.target(t) {
+            named.push((i, name.into()));
+        }
+    }
+    named.sort_by_key(|(i, _)| *i);
+    named.dedup_by_key(|(i, _)| *i);
+    let mut names = NameMap::new();
+    for (i, n) in &named {
+        names.append(*i, n);
+    }
+    let mut section = NameSection::new();
+    section.functions(&names);
+    section
+}
+
+/// `run` must be `() -> (i32)` (`result` flattened), and its post-return
+/// function take that `i32`.
+fn check_run(l: &Linked, _kept: &Kept) -> Result<()> {
+    let ty = l.target_type(&l.run).context("`run` is not a function")?;
+    if !ty.params().is_empty() || ty.results() != [wasmparser::ValType::I32] {
+        bail!(
+            "the program's `{}` export has type {}, expected () -> (i32)",
+            l.run_name,
+            crate::module::show(&ty)
+        );
+    }
+    if let Some(p) = &l.post_return {
+        let ty = l.target_type(p).context("the post-return is not a function")?;
+        if ty.params() != [wasmparser::ValType::I32] || !ty.results().is_empty() {
+            bail!(
+                "the post-return function of `run` has type {}, expected (i32) -> ()",
+                crate::module::show(&ty)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Value types the output may use: numbers, vectors, `funcref` and
@@ -465,22 +691,12 @@ fn val(v: wasmparser::ValType) -> Result<ValType> {
     }
 }
 
-/// The program's one memory must be an ordinary 32-bit one with room for the
-/// pages the adapter grows.
-fn check_memory(program: &Module, kept: &Kept) -> Result<()> {
-    if program.memory_count() != 1 {
-        bail!(
-            "the program's main module must define exactly one memory (it defines {})",
-            program.memory_count()
-        );
-    }
-    let memory = program
-        .memories
-        .clone()
-        .into_iter()
-        .flatten()
-        .next()
-        .context("no memory")??;
+/// The one memory must be an ordinary 32-bit one with room for the pages
+/// the adapter grows.
+fn check_memory(l: &Linked, with_adapter: bool) -> Result<()> {
+    let Def { part, index } = l.memory;
+    let m = l.module(part);
+    let memory = m.memories[index as usize - m.memory_imports.len()];
     if memory.memory64 {
         bail!("the program's memory is 64-bit (memory64): not supported");
     }
@@ -490,7 +706,7 @@ fn check_memory(program: &Module, kept: &Kept) -> Result<()> {
     if memory.page_size_log2.is_some() {
         bail!("the program's memory has a custom page size: not supported");
     }
-    if let Some(max) = memory.maximum.filter(|_| kept.any()) {
+    if let Some(max) = memory.maximum.filter(|_| with_adapter) {
         if max < memory.initial + ADAPTER_PAGES {
             bail!(
                 "the program's memory maximum ({max} pages) leaves no room for the adapter, which \
@@ -503,41 +719,76 @@ fn check_memory(program: &Module, kept: &Kept) -> Result<()> {
 }
 
 /// The start function: give the adapter its shadow stack (grown, so it
-/// never overlaps the program's data), then run the program's own start.
-fn init_function(stack_pointer: u32, program_start: Option<u32>) -> Function {
+/// never overlaps the program's data), then run the parts' own start
+/// functions in instantiation order (they may call WASI).
+fn init_function(stack_pointer: Option<u32>, starts: &[u32]) -> Function {
     let mut f = Function::new([(1, ValType::I32)]);
-    f.instructions()
-        .i32_const(STACK_PAGES as i32)
-        .memory_grow(0)
-        .local_tee(0)
-        .i32_const(-1)
-        .i32_eq()
-        .if_(BlockType::Empty)
-        .unreachable()
-        .end()
-        .local_get(0)
-        .i32_const(16)
-        .i32_shl()
-        .i32_const((STACK_PAGES << 16) as i32)
-        .i32_add()
-        .global_set(stack_pointer);
-    if let Some(start) = program_start {
-        f.instructions().call(start);
+    if let Some(sp) = stack_pointer {
+        f.instructions()
+            .i32_const(STACK_PAGES as i32)
+            .memory_grow(0)
+            .local_tee(0)
+            .i32_const(-1)
+            .i32_eq()
+            .if_(BlockType::Empty)
+            .unreachable()
+            .end()
+            .local_get(0)
+            .i32_const(16)
+            .i32_shl()
+            .i32_const((STACK_PAGES << 16) as i32)
+            .i32_add()
+            .global_set(sp);
+    }
+    for &s in starts {
+        f.instructions().call(s);
     }
     f.instructions().end();
     f
 }
 
-/// `_start`: run the program and turn an error result into exit status 1.
-fn start_function(run: u32, proc_exit: u32) -> Function {
-    let mut f = Function::new([]);
+/// `_start`: run the program, call the post-return function with the result,
+/// and turn an error result into exit status 1.
+fn start_function(run: u32, post_return: Option<u32>, proc_exit: u32) -> Function {
+    let mut f = Function::new([(1, ValType::I32)]);
+    f.instructions().call(run).local_set(0);
+    if let Some(p) = post_return {
+        f.instructions().local_get(0).call(p);
+    }
     f.instructions()
-        .call(run)
+        .local_get(0)
         .if_(BlockType::Empty)
         .i32_const(1)
         .call(proc_exit)
         .end()
         .end();
+    f
+}
+
+/// The adapter's allocator when the program has several: the one the
+/// current WASI call selected.
+fn realloc_function(targets: &[u32], select: u32) -> Function {
+    let mut f = Function::new([]);
+    for (k, &t) in targets.iter().enumerate() {
+        if k + 1 < targets.len() {
+            f.instructions()
+                .global_get(select)
+                .i32_const(k as i32)
+                .i32_eq()
+                .if_(BlockType::Empty);
+        }
+        f.instructions()
+            .local_get(0)
+            .local_get(1)
+            .local_get(2)
+            .local_get(3)
+            .call(t)
+            .return_();
+        if k + 1 < targets.len() {
+            f.instructions().end();
+        }
+    }
+    f.instructions().unreachable().end();
     f
 }
 
