@@ -1,7 +1,8 @@
 //! Generates the adapter's export shims from `wit/`: one `extern "C"` function
 //! per WASI function, under its WIT export name and with the importer's core
 //! signature, forwarding to the hand-written `crate::<package>::<interface>::
-//! <function>`. Interfaces listed in `UNIMPLEMENTED` get trapping stubs
+//! <function>`, after recording which function was called (its number in
+//! WIT order, for trap messages). Interfaces listed in `UNIMPLEMENTED` get trapping stubs
 //! instead (the tool's build script records their names in the adapter it
 //! embeds, so the linker can warn about programs that import them).
 
@@ -16,7 +17,7 @@ fn main() -> anyhow::Result<()> {
     let wit = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../wit");
     println!("cargo:rerun-if-changed={}", wit.display());
     let mut code = String::new();
-    for f in wit_abi::functions(&wit)? {
+    for (id, f) in wit_abi::functions(&wit)?.iter().enumerate() {
         let params: Vec<String> = f
             .params
             .iter()
@@ -29,7 +30,7 @@ fn main() -> anyhow::Result<()> {
             [t] => format!(" -> {}", rust(*t)),
             _ => anyhow::bail!("{}: more than one flat result", f.export_name()),
         };
-        let body = if !wit_abi::implemented(&f) {
+        let body = if !wit_abi::implemented(f) {
             "crate::unsupported()".to_string()
         } else {
             format!(
@@ -42,7 +43,7 @@ fn main() -> anyhow::Result<()> {
         };
         writeln!(
             code,
-            "#[export_name = \"{}\"]\n#[allow(unused_variables)]\npub unsafe extern \"C\" fn {}_{}({}){ret} {{ {body} }}\n",
+            "#[export_name = \"{}\"]\n#[allow(unused_variables)]\npub unsafe extern \"C\" fn {}_{}({}){ret} {{ crate::trap::entered({id}); {body} }}\n",
             f.export_name(),
             snake(&f.interface),
             rust_fn_name(&f.field),

@@ -18,6 +18,7 @@ fn main() -> Result<()> {
     let adapter_dir = root.join("adapter");
     for p in [
         "src",
+        "texts.rs",
         "build.rs",
         "wit_abi.rs",
         "Cargo.toml",
@@ -76,8 +77,17 @@ fn main() -> Result<()> {
     let mut out = wasm;
     out.push(wasm_encoder::Section::id(&section));
     wasm_encoder::Encode::encode(&section, &mut out);
-    let dest = PathBuf::from(std::env::var("OUT_DIR")?).join("adapter.wasm");
-    std::fs::write(&dest, out)?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out_dir.join("adapter.wasm"), out)?;
+    // The adapter numbers its functions in this order (trap messages).
+    let names: Vec<String> = funcs
+        .iter()
+        .map(|f| format!("{:?}", f.export_name()))
+        .collect();
+    std::fs::write(
+        out_dir.join("wasi_funcs.rs"),
+        format!("&[{}]", names.join(", ")),
+    )?;
     Ok(())
 }
 

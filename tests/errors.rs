@@ -170,7 +170,9 @@ fn composed_component() {
 
 #[test]
 fn component_without_run() {
-    let bytes = wat(&format!("(component {MAIN_MODULE} (core instance (instantiate $main)))"));
+    let bytes = wat(&format!(
+        "(component {MAIN_MODULE} (core instance (instantiate $main)))"
+    ));
     fails(
         "component-without-run",
         &bytes,
@@ -213,7 +215,10 @@ fn component_lowering_its_own_function() {
 
 #[test]
 fn component_importing_wasi_0_3_run() {
-    let bytes = wat(&command(MAIN_MODULE).replace(r#""wasi:cli/run@0.2.0" (instance"#, r#""wasi:cli/run@0.3.0" (instance"#));
+    let bytes = wat(&command(MAIN_MODULE).replace(
+        r#""wasi:cli/run@0.2.0" (instance"#,
+        r#""wasi:cli/run@0.3.0" (instance"#,
+    ));
     fails("run-0.3", &bytes, &["wasi:cli/run@0.3.0", "only 0.2.x"]);
 }
 

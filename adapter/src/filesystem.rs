@@ -210,19 +210,24 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     let dirfd = dir(handle)?;
     let inheriting = desc(handle).inheriting;
     let dflags = dflags as u8;
-    // Preview1 hosts decide read/write access from the rights asked for and
-    // refuse rights the directory cannot pass on, so ask for exactly the
-    // access wanted, within what the directory allows (as wasi-libc did).
+    // Preview1 hosts decide read/write access from the rights asked for, so
+    // ask for exactly the access wanted. Hosts that check rights refuse any
+    // the directory cannot pass on, so the others stay within those; but
+    // `fd_read`/`fd_write` themselves are asked for as wanted: wasmtime never
+    // lists `fd_write` among a subdirectory's inheriting rights, yet opens
+    // files below it for writing, as a native host does.
+    let mut wanted = 0;
     let mut base = OTHER_RIGHTS;
     if dflags & flags::READ != 0 {
-        base |= wasi::RIGHTS_FD_READ | wasi::RIGHTS_FD_READDIR;
+        wanted |= wasi::RIGHTS_FD_READ;
+        base |= wasi::RIGHTS_FD_READDIR;
     }
     if dflags & flags::WRITE != 0 {
-        base |= wasi::RIGHTS_FD_WRITE
-            | wasi::RIGHTS_FD_DATASYNC
-            | wasi::RIGHTS_FD_ALLOCATE
-            | wasi::RIGHTS_FD_FILESTAT_SET_SIZE;
+        wanted |= wasi::RIGHTS_FD_WRITE;
+        base |=
+            wasi::RIGHTS_FD_DATASYNC | wasi::RIGHTS_FD_ALLOCATE | wasi::RIGHTS_FD_FILESTAT_SET_SIZE;
     }
+    let base = (base & inheriting) | wanted;
     let mut fdflags = 0;
     if dflags & flags::FILE_INTEGRITY_SYNC != 0 {
         fdflags |= wasi::FDFLAGS_SYNC;
@@ -250,7 +255,7 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
             lookup(path_flags),
             path,
             oflags as u16 & 0xf,
-            base & inheriting,
+            base,
             inheriting,
             fdflags,
         )

@@ -1,7 +1,7 @@
 //! `wasi:io`: errors, pollables and `poll`, and streams over preview1 fds.
 
 use crate::table::Fd;
-use crate::{p1, put, state, trap};
+use crate::{p1, put, state, trap, Text};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -224,6 +224,14 @@ fn skip(handle: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
 }
 
 fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
+    // The reader has gone: natively the stream is `closed`, not failed.
+    write_at(s, buf, len).map_err(|e| match e {
+        StreamError::Failed(wasi::ERRNO_PIPE) => StreamError::Closed,
+        e => e,
+    })
+}
+
+fn write_at(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
     match s.pos {
         Pos::Fd => p1::write_all(s.fd, buf, len)?,
         Pos::At(offset) => {
@@ -395,7 +403,7 @@ pub mod poll {
 
     pub unsafe fn poll(list: i32, len: i32, ret: i32) {
         if len == 0 {
-            trap()
+            trap(Text::EmptyPollList)
         }
         let handles = core::slice::from_raw_parts(list as *const i32, len as usize);
         let table = state::table();

@@ -28,28 +28,22 @@ mod random;
 mod sockets;
 mod state;
 mod table;
+mod trap;
 
 include!(concat!(env!("OUT_DIR"), "/exports.rs"));
 
-/// Traps: the program misused the API (unknown handle, wrong type, ...).
-#[cold]
-#[inline(never)]
-pub fn trap() -> ! {
-    core::arch::wasm32::unreachable()
-}
+pub use trap::{trap, trap_at, Text};
 
 /// Traps: the program called a WASI function the adapter does not implement.
-/// The trapping frame's name (kept in the name section) is the WASI export
-/// name, so the runtime's backtrace names the function.
 #[cold]
 #[inline(never)]
 pub fn unsupported() -> ! {
-    core::arch::wasm32::unreachable()
+    trap(Text::Unimplemented)
 }
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    trap()
+    trap(Text::Internal)
 }
 
 /// Unwrapping that traps instead of panicking (no panic machinery, no
@@ -63,7 +57,7 @@ impl<T> OrTrap<T> for Option<T> {
     fn or_trap(self) -> T {
         match self {
             Some(v) => v,
-            None => trap(),
+            None => trap(Text::Internal),
         }
     }
 }
@@ -73,7 +67,7 @@ impl<T, E> OrTrap<T> for Result<T, E> {
     fn or_trap(self) -> T {
         match self {
             Ok(v) => v,
-            Err(_) => trap(),
+            Err(_) => trap(Text::Internal),
         }
     }
 }
@@ -91,7 +85,7 @@ extern "C" {
 pub fn program_alloc(align: usize, size: usize) -> *mut u8 {
     let p = unsafe { program_realloc(core::ptr::null_mut(), 0, align, size) };
     if p.is_null() && size != 0 {
-        trap()
+        trap(Text::OutOfMemory)
     }
     p
 }
@@ -119,7 +113,7 @@ pub unsafe fn program_shrink(
     }
     let p = unsafe { program_realloc(ptr, old_size, align, new_size) };
     if p.is_null() {
-        trap()
+        trap(Text::OutOfMemory)
     }
     p
 }

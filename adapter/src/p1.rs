@@ -57,7 +57,7 @@ pub fn monotonic_now() -> u64 {
 
 pub fn exit(code: u32) -> ! {
     unsafe { wasi::proc_exit(code) };
-    crate::trap()
+    crate::trap(crate::Text::ExitReturned)
 }
 
 /// The fd's file type, or `None` if it is not open.

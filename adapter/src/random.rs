@@ -1,7 +1,7 @@
 //! `wasi:random`: all three interfaces on preview1's `random_get`, which is
 //! cryptographically secure and so serves the insecure ones too.
 
-use crate::{put, trap};
+use crate::{put, trap, Text};
 
 /// Returns `list<u8>` of `len` random bytes, filled in place in the
 /// program's own allocation.
@@ -15,7 +15,7 @@ unsafe fn bytes(len: i64, ret: i32) {
 
 unsafe fn fill(p: *mut u8, len: usize) {
     if wasi::random_get(p, len).is_err() {
-        trap()
+        trap(Text::NoRandom)
     }
 }
 
@@ -44,8 +44,19 @@ pub mod insecure {
 }
 
 pub mod insecure_seed {
-    /// `tuple<u64, u64>`, written straight into the return area.
+    /// `tuple<u64, u64>`: drawn once, then the same for the whole instance,
+    /// as the WIT says ("returns the same value each time").
     pub unsafe fn insecure_seed(ret: i32) {
-        super::fill(ret as *mut u8, 16)
+        let seed = crate::state::seed();
+        let v = match *seed {
+            Some(v) => v,
+            None => {
+                let v = [super::u64() as u64, super::u64() as u64];
+                *seed = Some(v);
+                v
+            }
+        };
+        crate::put(ret, 0, v[0]);
+        crate::put(ret, 8, v[1]);
     }
 }

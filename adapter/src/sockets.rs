@@ -16,7 +16,7 @@
 
 use crate::io::{InputStream, OutputStream, Pollable, Pos};
 use crate::table::Fd;
-use crate::{put, put_result, put_unit_result, state, trap, OrTrap};
+use crate::{put, put_result, put_unit_result, state, OrTrap};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -1173,7 +1173,7 @@ pub mod udp {
     pub unsafe fn outgoing_datagram_stream_send(handle: i32, list: i32, len: i32, ret: i32) {
         let st = state::table().get::<OutgoingDatagramStream>(handle);
         if len as u64 > st.permit {
-            trap()
+            crate::trap(crate::Text::ExceedsPermit)
         }
         st.permit -= len as u64;
         let r = current(st.socket, st.generation).and_then(|s| {

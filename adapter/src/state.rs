@@ -26,6 +26,8 @@ pub struct State {
     /// Fds opened by `open-at` and how many live handles use each (see
     /// `filesystem::release`).
     pub fd_users: Vec<(u32, u32)>,
+    /// `insecure-seed`, drawn on first use: constant for the instance.
+    pub seed: Option<[u64; 2]>,
 }
 
 const PAGE: usize = 65536;
@@ -45,7 +47,7 @@ fn init() -> *mut State {
     const PAGES: usize = core::mem::size_of::<State>().div_ceil(PAGE);
     let page = memory_grow(0, PAGES);
     if page == usize::MAX {
-        crate::trap()
+        crate::trap(crate::Text::OutOfMemory)
     }
     let s = (page * PAGE) as *mut State;
     unsafe {
@@ -54,6 +56,7 @@ fn init() -> *mut State {
             table: Table::new(),
             readable: Vec::new(),
             fd_users: Vec::new(),
+            seed: None,
         });
         state_set(s as *mut u8);
     }
@@ -76,6 +79,12 @@ pub fn readable() -> &'static mut Vec<u32> {
 #[inline]
 pub fn fd_users() -> &'static mut Vec<(u32, u32)> {
     unsafe { &mut (*get()).fd_users }
+}
+
+/// See [`State::seed`].
+#[inline]
+pub fn seed() -> &'static mut Option<[u64; 2]> {
+    unsafe { &mut (*get()).seed }
 }
 
 /// The adapter's heap; disjoint from the table, so safe to use while the

@@ -4,7 +4,7 @@
 //! of another type, or dropping a parent before its children traps, as the
 //! reference host does.
 
-use crate::{trap, OrTrap};
+use crate::{trap, trap_at, OrTrap, Text};
 use alloc::vec::Vec;
 
 pub use crate::filesystem::{Descriptor, DirectoryEntryStream};
@@ -120,7 +120,7 @@ impl Table {
             let h = self.free;
             let s = self.slots.get_mut(h as usize - 1).or_trap();
             let Entry::Free { next_free } = s.entry else {
-                trap()
+                trap(Text::Internal)
             };
             self.free = next_free;
             *s = slot;
@@ -137,14 +137,10 @@ impl Table {
     }
 
     fn slot(&mut self, handle: u32) -> &mut Slot {
-        let s = self
-            .slots
-            .get_mut((handle as usize).wrapping_sub(1))
-            .or_trap();
-        if let Entry::Free { .. } = s.entry {
-            trap()
+        match self.slots.get_mut((handle as usize).wrapping_sub(1)) {
+            Some(s) if !matches!(s.entry, Entry::Free { .. }) => s,
+            _ => trap_at(Text::UnknownHandle, handle),
         }
-        s
     }
 
     /// The live entry behind `handle`; traps on an unknown or dropped handle.
@@ -154,7 +150,10 @@ impl Table {
 
     /// The resource of type `T` behind `handle`; traps on anything else.
     pub fn get<T: Resource>(&mut self, handle: i32) -> &mut T {
-        T::get(self.entry(handle)).or_trap()
+        match T::get(self.entry(handle)) {
+            Some(v) => v,
+            None => trap_at(Text::WrongType, handle as u32),
+        }
     }
 
     /// Removes `handle`, which must hold a `T` and have no live children.
@@ -176,7 +175,7 @@ impl Table {
         let free = self.free;
         let s = self.slot(h);
         if s.children != 0 {
-            trap()
+            trap(Text::HasChildren)
         }
         let parent = s.parent;
         let entry = core::mem::replace(&mut s.entry, Entry::Free { next_free: free });

@@ -299,7 +299,9 @@ impl<'a> Reader<'a> {
         match payload {
             Payload::ModuleSection {
                 unchecked_range: r, ..
-            } => self.modules.push(Some(&bytes[r.start as usize..r.end as usize])),
+            } => self
+                .modules
+                .push(Some(&bytes[r.start as usize..r.end as usize])),
             Payload::ComponentSection { .. } => self.components += 1,
             Payload::InstanceSection(r) => {
                 for inst in r {
@@ -465,7 +467,9 @@ impl<'a> Reader<'a> {
                         },
                     }),
                     ComponentExternalKind::Type => self.types.push(interface.map(|i| (i, name))),
-                    ComponentExternalKind::Instance => self.comp_instances.push(CompInstance::Other),
+                    ComponentExternalKind::Instance => {
+                        self.comp_instances.push(CompInstance::Other)
+                    }
                     ComponentExternalKind::Component => self.components += 1,
                     ComponentExternalKind::Module => self.modules.push(None),
                     ComponentExternalKind::Value => {}
@@ -553,7 +557,9 @@ impl<'a> Reader<'a> {
             ExternalKind::Memory => self.core_memories.push(item),
             ExternalKind::Table => self.core_tables.push(item),
             ExternalKind::Global => self.core_globals.push(item),
-            ExternalKind::Tag => bail!("the component passes exception tags between modules: not supported"),
+            ExternalKind::Tag => {
+                bail!("the component passes exception tags between modules: not supported")
+            }
         }
         Ok(())
     }
@@ -564,7 +570,9 @@ impl<'a> Reader<'a> {
             ExternalKind::Memory => &self.core_memories,
             ExternalKind::Table => &self.core_tables,
             ExternalKind::Global => &self.core_globals,
-            ExternalKind::Tag => bail!("the component passes exception tags between modules: not supported"),
+            ExternalKind::Tag => {
+                bail!("the component passes exception tags between modules: not supported")
+            }
         };
         space
             .get(index as usize)

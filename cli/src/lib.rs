@@ -18,6 +18,14 @@ use anyhow::Result;
 /// The adapter module, built from `adapter/` and verified by the build.
 pub const ADAPTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/adapter.wasm"));
 
+/// The adapter's WASI functions (export names) in the order it numbers them.
+pub const WASI_FUNCS: &[&str] = include!(concat!(env!("OUT_DIR"), "/wasi_funcs.rs"));
+
+/// The texts of the adapter's trap messages (`adapter/texts.rs`).
+#[path = "../../adapter/texts.rs"]
+mod texts;
+pub use texts::TEXTS;
+
 pub struct Adapted {
     pub wasm: Vec<u8>,
     /// Things the user should know, e.g. imports the adapter only stubs.

@@ -42,6 +42,8 @@ pub enum Target<'a> {
     Stub { errno: i32, ty: FuncType },
     /// Replaced by an instruction at each call site.
     Inline(Inline),
+    /// `__linker__.text`: copies a trap message text into a buffer.
+    Text,
     /// Nothing provides it; an error if the output needs it.
     Missing(String),
 }
@@ -52,6 +54,9 @@ pub enum Inline {
     /// The adapter's state pointer (`__linker__.state_get/state_set`).
     StateGet,
     StateSet,
+    /// The WASI function being called (`__linker__.enter/current`).
+    SetCurrent,
+    GetCurrent,
 }
 
 /// A table, global or memory: defined item `index` of part `part`.
@@ -195,7 +200,11 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], sockets: Sockets) -> Resul
     let mut globals = Vec::new();
     for part in 0..program_parts {
         let m = l.module(part);
-        let n = (m.imports.len(), m.table_imports.len(), m.global_imports.len());
+        let n = (
+            m.imports.len(),
+            m.table_imports.len(),
+            m.global_imports.len(),
+        );
         let mut f = Vec::new();
         for i in 0..n.0 as u32 {
             f.push(l.import_func(part, i, 0)?);
@@ -265,6 +274,9 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], sockets: Sockets) -> Resul
                 r => Target::Inline(Inline::Const(r.is_some_and(|r| r.shrinks) as i32)),
             },
             ("__linker__", "state_get") => Target::Inline(Inline::StateGet),
+            ("__linker__", "enter") => Target::Inline(Inline::SetCurrent),
+            ("__linker__", "current") => Target::Inline(Inline::GetCurrent),
+            ("__linker__", "text") => Target::Text,
             ("__linker__", "state_set") => Target::Inline(Inline::StateSet),
             ("__linker__", "sockets_wamr") => {
                 Target::Inline(Inline::Const((sockets == Sockets::Wamr) as i32))
@@ -283,7 +295,9 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], sockets: Sockets) -> Resul
                 errno: 58, // `notsup`
                 ty: l.module(adapter).types[imp.ty as usize].clone(),
             },
-            (m, n) => Target::Missing(format!("the adapter imports {m}.{n}, which nothing provides")),
+            (m, n) => Target::Missing(format!(
+                "the adapter imports {m}.{n}, which nothing provides"
+            )),
         })
         .collect();
     funcs.push(adapter_funcs);
@@ -365,7 +379,11 @@ impl<'g, 'a> Linker<'g, 'a> {
         let what = format!("{module}#{name}");
         let item = self.graph.arg(part, module, name, ExternalKind::Func);
         let target = match &item {
-            Item::Host { module, name } => Target::Host { module, name, ty: ty.clone() },
+            Item::Host { module, name } => Target::Host {
+                module,
+                name,
+                ty: ty.clone(),
+            },
             _ => self.item_func(&item, &what, depth)?,
         };
         if let Some(have) = self.target_type_of(&target) {
@@ -438,13 +456,15 @@ impl<'g, 'a> Linker<'g, 'a> {
 
     fn wasi(&mut self, l: &Lowered<'a>, what: &str, depth: u32) -> Result<Target<'a>> {
         if let Some(enc) = l.encoding {
-            self.missing
-                .push(format!("{what} (lowered with {enc} strings: only UTF-8 is supported)"));
+            self.missing.push(format!(
+                "{what} (lowered with {enc} strings: only UTF-8 is supported)"
+            ));
             return Ok(Target::Missing(what.into()));
         }
         if l.is_async {
-            self.missing
-                .push(format!("{what} (lowered async: only WASI 0.2's sync calls are supported)"));
+            self.missing.push(format!(
+                "{what} (lowered async: only WASI 0.2's sync calls are supported)"
+            ));
             return Ok(Target::Missing(what.into()));
         }
         let Some(func) = self.bind_wasi(l.interface, l.func, what) else {
@@ -452,7 +472,13 @@ impl<'g, 'a> Linker<'g, 'a> {
         };
         let realloc = match &l.realloc {
             Some(r) => {
-                let shrinks = matches!(**r, Item::Export { name: "cabi_realloc", .. });
+                let shrinks = matches!(
+                    **r,
+                    Item::Export {
+                        name: "cabi_realloc",
+                        ..
+                    }
+                );
                 let t = self.item_func(r, &format!("the allocator of {what}"), depth + 1);
                 match t {
                     Ok(Target::Def { part, index }) => {
@@ -498,7 +524,10 @@ impl<'g, 'a> Linker<'g, 'a> {
             return None;
         };
         let problem = if v[..2] != p.version[..2] {
-            Some(format!("WASI {}.{}.{}: only 0.2.x is supported", v[0], v[1], v[2]))
+            Some(format!(
+                "WASI {}.{}.{}: only 0.2.x is supported",
+                v[0], v[1], v[2]
+            ))
         } else if v[2] > p.version[2] {
             Some(format!(
                 "WASI 0.2.{} is newer than the adapter's 0.2.{}",

@@ -4,8 +4,8 @@
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use wasmparser::{
-    Data, Element, Export, ExternalKind, FuncType, FunctionBody, Global, MemoryType, Name,
-    Parser, Payload, Table, TypeRef,
+    Data, Element, Export, ExternalKind, FuncType, FunctionBody, Global, MemoryType, Name, Parser,
+    Payload, Table, TypeRef,
 };
 
 /// An import, with its index in its kind's index space.
@@ -74,7 +74,9 @@ impl<'a> Module<'a> {
                                     ty,
                                 })
                             }
-                            TypeRef::Table(_) => m.table_imports.push(import(m.table_imports.len())),
+                            TypeRef::Table(_) => {
+                                m.table_imports.push(import(m.table_imports.len()))
+                            }
                             TypeRef::Memory(_) => {
                                 m.memory_imports.push(import(m.memory_imports.len()))
                             }

@@ -248,6 +248,15 @@ fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
         Runtime::Embedded => unreachable!(),
     }
     cmd.args(&opts.args);
+    // As under a native host (a Rust program ignores SIGPIPE), writing to a
+    // closed pipe must fail with EPIPE, not kill the runtime (iwasm).
+    #[cfg(unix)]
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            Ok(())
+        });
+    }
     let status = cmd
         .status()
         .with_context(|| format!("starting {:?}", cmd.get_program()))?;

@@ -60,8 +60,15 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                                 ("__linker__", "state_get") => {
                                     ty.params().is_empty() && ty.results() == [ValType::I32]
                                 }
-                                ("__linker__", "state_set") => {
+                                ("__linker__", "state_set" | "enter") => {
                                     ty.params() == [ValType::I32] && ty.results().is_empty()
+                                }
+                                ("__linker__", "current") => {
+                                    ty.params().is_empty() && ty.results() == [ValType::I32]
+                                }
+                                ("__linker__", "text") => {
+                                    ty.params() == [ValType::I32; 2]
+                                        && ty.results() == [ValType::I32]
                                 }
                                 _ => false,
                             };

@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType,
-    ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType,
-    ImportSection, Instruction, MemArg, NameMap, NameSection, TableSection, TypeSection, ValType,
+    ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
+    Instruction, MemArg, NameMap, NameSection, TableSection, TypeSection, ValType,
 };
 use wasmparser::{ElementKind, FuncType, Operator};
 
@@ -47,6 +47,7 @@ struct Layout {
     /// Output indices of the other targets, by their debug form.
     others: HashMap<String, u32>,
     state_global: u32,
+    current_global: u32,
     select_global: u32,
     copy: u32,
     fill: u32,
@@ -114,7 +115,9 @@ impl Reencode for Remap<'_, '_> {
     fn table_index(&mut self, table: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
         let d = self.linked.table(self.part, table);
         match self.layout.tables[d.part][d.index as usize] {
-            ABSENT => Err(user("internal error: a reference to a table that was not kept")),
+            ABSENT => Err(user(
+                "internal error: a reference to a table that was not kept",
+            )),
             i => Ok(i),
         }
     }
@@ -134,7 +137,9 @@ impl Reencode for Remap<'_, '_> {
 
     fn element_index(&mut self, element: u32) -> Result<u32, reencode::Error<anyhow::Error>> {
         match self.layout.elements[self.part][element as usize] {
-            ABSENT => Err(user("internal error: a reference to a segment that was not kept")),
+            ABSENT => Err(user(
+                "internal error: a reference to a segment that was not kept",
+            )),
             i => Ok(i),
         }
     }
@@ -164,6 +169,8 @@ impl Reencode for Remap<'_, '_> {
                         Inline::Const(v) => Instruction::I32Const(v),
                         Inline::StateGet => Instruction::GlobalGet(self.layout.state_global),
                         Inline::StateSet => Instruction::GlobalSet(self.layout.state_global),
+                        Inline::SetCurrent => Instruction::GlobalSet(self.layout.current_global),
+                        Inline::GetCurrent => Instruction::GlobalGet(self.layout.current_global),
                     });
                 }
             }
@@ -325,16 +332,27 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
     } else {
         ABSENT
     };
-    let copy_fn = if kept.uses_copy { synth(t_3i32, &mut funcs) } else { ABSENT };
-    let fill_fn = if kept.uses_fill { synth(t_3i32, &mut funcs) } else { ABSENT };
+    let copy_fn = if kept.uses_copy {
+        synth(t_3i32, &mut funcs)
+    } else {
+        ABSENT
+    };
+    let fill_fn = if kept.uses_fill {
+        synth(t_3i32, &mut funcs)
+    } else {
+        ABSENT
+    };
     let mut synthesized: Vec<&Target> = Vec::new();
     for t in &kept.others {
         let ty = match t {
             Target::Host { .. } => continue,
             Target::Stub { ty, .. } => intern(ty, &mut types)?,
-            Target::Wasi { func, .. } => type_map[adapter][l.module(adapter).func_type_index(*func) as usize],
+            Target::Wasi { func, .. } => {
+                type_map[adapter][l.module(adapter).func_type_index(*func) as usize]
+            }
             Target::Realloc => t_realloc,
             Target::CanShrink => t_const,
+            Target::Text => intern(&FuncType::new([I32; 2], [I32]), &mut types)?,
             _ => continue,
         };
         others.insert(key(t), synth(ty, &mut funcs));
@@ -375,7 +393,8 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
         }
     }
     let state_global = n_globals;
-    let select_global = n_globals + 1;
+    let current_global = n_globals + 1;
+    let select_global = n_globals + 2;
     let mut elem_map = Vec::new();
     let mut n_elems = 0;
     for p in 0..parts {
@@ -403,13 +422,19 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
         data: data_map,
         others,
         state_global,
+        current_global,
         select_global,
         copy: copy_fn,
         fill: fill_fn,
         values: HashMap::new(),
     };
 
-    fn remap<'l, 'a>(l: &'l Linked<'a>, kept: &'l Kept<'a>, p: usize, layout: &'l Layout) -> Remap<'l, 'a> {
+    fn remap<'l, 'a>(
+        l: &'l Linked<'a>,
+        kept: &'l Kept<'a>,
+        p: usize,
+        layout: &'l Layout,
+    ) -> Remap<'l, 'a> {
         Remap {
             part: p,
             linked: l,
@@ -431,14 +456,16 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
             }
         }
     }
-    for _ in 0..1 + !l.reallocs.is_empty() as u32 {
+    // The adapter's state pointer, the WASI function being called, the
+    // allocator selected.
+    for init in [0, -1, 0].iter().take(2 + !l.reallocs.is_empty() as usize) {
         globals.global(
             GlobalType {
                 val_type: ValType::I32,
                 mutable: true,
                 shared: false,
             },
-            &ConstExpr::i32_const(0),
+            &ConstExpr::i32_const(*init),
         );
     }
     for p in 0..parts {
@@ -479,16 +506,25 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
                 remap(l, kept, p, &layout)
                     .parse_function_body(&mut code, body.clone())
                     .map_err(err)
-                    .with_context(|| format!("re-encoding function {} of part {p}", m.imports.len() + i))?;
+                    .with_context(|| {
+                        format!("re-encoding function {} of part {p}", m.imports.len() + i)
+                    })?;
             }
         }
     }
     let run = layout.target(&l.run)?;
-    let post_return = l.post_return.as_ref().map(|t| layout.target(t)).transpose()?;
+    let post_return = l
+        .post_return
+        .as_ref()
+        .map(|t| layout.target(t))
+        .transpose()?;
     check_run(l, kept)?;
     code.function(&start_function(run, post_return, proc_exit));
     if init_fn != ABSENT {
-        let starts: Vec<u32> = starts.iter().map(|t| layout.target(t)).collect::<Result<_>>()?;
+        let starts: Vec<u32> = starts
+            .iter()
+            .map(|t| layout.target(t))
+            .collect::<Result<_>>()?;
         // The adapter's stack pointer is its global 0 (verify checks that).
         let sp = with_adapter.then(|| layout.globals[adapter][0]);
         code.function(&init_function(sp, &starts));
@@ -544,6 +580,7 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
                     .end();
                 f
             }
+            Target::Text => text_function(&texts(l, kept)),
             _ => unreachable!(),
         });
     }
@@ -587,12 +624,18 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
     if n_data > 0 {
         out.section(&data);
     }
-    out.section(&names(l, &layout, &host, &synthesized, [
-        (start_fn, "_start"),
-        (init_fn, "wasi-downlevel:init"),
-        (copy_fn, "wasi-downlevel:memory-copy"),
-        (fill_fn, "wasi-downlevel:memory-fill"),
-    ]));
+    out.section(&names(
+        l,
+        &layout,
+        &host,
+        &synthesized,
+        [
+            (start_fn, "_start"),
+            (init_fn, "wasi-downlevel:init"),
+            (copy_fn, "wasi-downlevel:memory-copy"),
+            (fill_fn, "wasi-downlevel:memory-fill"),
+        ],
+    ));
 
     let bytes = out.finish();
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
@@ -637,6 +680,7 @@ fn names(
                 format!("wasi-downlevel:realloc{realloc}:{name}")
             }
             Target::Realloc => "wasi-downlevel:realloc".into(),
+            Target::Text => "wasi-downlevel:text".into(),
             _ => "wasi-downlevel:can-shrink".into(),
         };
         if let Ok(i) = layout.target(t) {
@@ -666,7 +710,9 @@ fn check_run(l: &Linked, _kept: &Kept) -> Result<()> {
         );
     }
     if let Some(p) = &l.post_return {
-        let ty = l.target_type(p).context("the post-return is not a function")?;
+        let ty = l
+            .target_type(p)
+            .context("the post-return is not a function")?;
         if ty.params() != [wasmparser::ValType::I32] || !ty.results().is_empty() {
             bail!(
                 "the post-return function of `run` has type {}, expected (i32) -> ()",
@@ -762,6 +808,72 @@ fn start_function(run: u32, post_return: Option<u32>, proc_exit: u32) -> Functio
         .call(proc_exit)
         .end()
         .end();
+    f
+}
+
+/// The texts the output's trap messages may use, by number: the reasons,
+/// and the names of the WASI functions kept (without version).
+fn texts(l: &Linked, kept: &Kept) -> Vec<(u32, String)> {
+    let mut out: Vec<(u32, String)> = crate::TEXTS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i as u32, t.to_string()))
+        .collect();
+    let adapter = l.adapter();
+    for e in &l.module(adapter).exports {
+        let Some(k) = crate::WASI_FUNCS.iter().position(|n| *n == e.name) else {
+            continue;
+        };
+        if kept.funcs[adapter].get(e.index as usize) == Some(&true) {
+            let name = match e.name.split_once('#') {
+                Some((iface, f)) => format!("{}#{f}", iface.split('@').next().unwrap_or(iface)),
+                None => e.name.to_string(),
+            };
+            out.push(((crate::TEXTS.len() + k) as u32, name));
+        }
+    }
+    out
+}
+
+/// `text(id, buf) -> len`: writes text `id` at `buf` in 8-byte stores of
+/// constants (so no data segment), which may write up to 7 bytes beyond.
+fn text_function(texts: &[(u32, String)]) -> Function {
+    let max = texts.iter().map(|t| t.0).max().unwrap_or(0);
+    let cases = texts.len() as u32;
+    let mut f = Function::new([]);
+    // One block per case, innermost first; `br_table` jumps to the end of
+    // the case's block, where its stores follow.
+    f.instructions().block(BlockType::Empty);
+    for _ in texts {
+        f.instructions().block(BlockType::Empty);
+    }
+    let targets: Vec<u32> = (0..=max)
+        .map(|id| {
+            texts
+                .iter()
+                .position(|t| t.0 == id)
+                .map_or(cases, |k| k as u32)
+        })
+        .collect();
+    f.instructions().local_get(0).br_table(targets, cases).end();
+    for (_, text) in texts {
+        for (k, chunk) in text.as_bytes().chunks(8).enumerate() {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            f.instructions()
+                .local_get(1)
+                .i64_const(i64::from_le_bytes(word))
+                .i64_store(MemArg {
+                    offset: 8 * k as u64,
+                    ..byte()
+                });
+        }
+        f.instructions()
+            .i32_const(text.len() as i32)
+            .return_()
+            .end();
+    }
+    f.instructions().i32_const(0).end();
     f
 }
 
