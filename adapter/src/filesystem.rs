@@ -22,7 +22,9 @@ pub struct Descriptor {
     flags: u8,
     /// The preview1 file type (an open fd never changes type).
     filetype: u8,
-    /// The rights the fd may pass on to what `open-at` opens through it.
+    /// The rights the fd has, and may pass on to what `open-at` opens
+    /// through it.
+    base: u64,
     inheriting: u64,
 }
 
@@ -35,6 +37,7 @@ impl Descriptor {
             fd,
             flags,
             filetype: stat.fs_filetype.raw(),
+            base: stat.fs_rights_base,
             inheriting: stat.fs_rights_inheriting,
         })
     }
@@ -120,9 +123,15 @@ fn dir(handle: i32) -> Result<Fd> {
     Ok(d.fd)
 }
 
-/// A path argument (the canonical ABI guarantees it is UTF-8).
-unsafe fn path<'a>(ptr: i32, len: i32) -> &'a str {
-    core::str::from_utf8_unchecked(core::slice::from_raw_parts(ptr as *const u8, len as usize))
+/// A path argument (the canonical ABI guarantees it is UTF-8). A NUL in it
+/// is `invalid`, as the OS makes it natively (some preview1 hosts would cut
+/// the path there, or report `ilseq`).
+unsafe fn path<'a>(ptr: i32, len: i32) -> Result<&'a str> {
+    let bytes = core::slice::from_raw_parts(ptr as *const u8, len as usize);
+    if bytes.contains(&0) {
+        return Err(code::INVALID);
+    }
+    Ok(core::str::from_utf8_unchecked(bytes))
 }
 
 fn lookup(path_flags: i32) -> u32 {
@@ -192,10 +201,25 @@ fn timestamp(tag: i32, secs: i64, nanos: i32, set: u16, now: u16) -> (u64, u16) 
     }
 }
 
-fn times(a: (i32, i64, i32), m: (i32, i64, i32)) -> (u64, u64, u16) {
-    let (atim, af) = timestamp(a.0, a.1, a.2, wasi::FSTFLAGS_ATIM, wasi::FSTFLAGS_ATIM_NOW);
-    let (mtim, mf) = timestamp(m.0, m.1, m.2, wasi::FSTFLAGS_MTIM, wasi::FSTFLAGS_MTIM_NOW);
-    (atim, mtim, af | mf)
+/// The preview1 `(atim, mtim, fstflags)` for two `new-timestamp`s. A time
+/// left unchanged while the other is set is passed as it is (`stat` reads
+/// it): Node changes a time its flags leave alone.
+fn times(
+    a: (i32, i64, i32),
+    m: (i32, i64, i32),
+    stat: impl FnOnce() -> core::result::Result<wasi::Filestat, p1::Errno>,
+) -> Result<(u64, u64, u16)> {
+    let (mut atim, mut af) = timestamp(a.0, a.1, a.2, wasi::FSTFLAGS_ATIM, wasi::FSTFLAGS_ATIM_NOW);
+    let (mut mtim, mut mf) = timestamp(m.0, m.1, m.2, wasi::FSTFLAGS_MTIM, wasi::FSTFLAGS_MTIM_NOW);
+    if (af == 0) != (mf == 0) {
+        let s = stat().map_err(err)?;
+        if af == 0 {
+            (atim, af) = (s.atim, wasi::FSTFLAGS_ATIM);
+        } else {
+            (mtim, mf) = (s.mtim, wasi::FSTFLAGS_MTIM);
+        }
+    }
+    Ok((atim, mtim, af | mf))
 }
 
 /// Rights that do not make a host open a file for reading or writing.
@@ -208,6 +232,18 @@ const OTHER_RIGHTS: u64 = !(wasi::RIGHTS_FD_READ
 
 fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -> Result<i32> {
     let dirfd = dir(handle)?;
+    // As the reference host: a directory cannot be created, exclusive or
+    // truncated this way, and the sync flags are unsupported.
+    const DIRECTORY: i32 = 0b10;
+    if oflags & DIRECTORY != 0 && oflags & 0b1101 != 0 {
+        return Err(code::INVALID);
+    }
+    if dflags as u8
+        & (flags::FILE_INTEGRITY_SYNC | flags::DATA_INTEGRITY_SYNC | flags::REQUESTED_WRITE_SYNC)
+        != 0
+    {
+        return Err(code::UNSUPPORTED);
+    }
     let inheriting = desc(handle).inheriting;
     let dflags = dflags as u8;
     // Preview1 hosts decide read/write access from the rights asked for, so
@@ -261,13 +297,29 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
         )
     }
     .map_err(err)?;
-    let d = match Descriptor::new(fd, dflags) {
+    let mut d = match Descriptor::new(fd, dflags) {
         Ok(d) => d,
         Err(e) => {
             let _ = unsafe { wasi::fd_close(fd) };
             return Err(e);
         }
     };
+    // Natively any directory descriptor can be listed; preview1 hosts that
+    // check rights refuse `fd_readdir` on one opened without the right, so
+    // such a directory is opened again, with it.
+    if is_dir(&d) && d.base & wasi::RIGHTS_FD_READDIR == 0 {
+        let rights = (OTHER_RIGHTS | wasi::RIGHTS_FD_READDIR) & inheriting;
+        // "." built on the stack: a string literal would be a data segment.
+        let dot = core::hint::black_box([b'.']);
+        let dot = unsafe { core::str::from_utf8_unchecked(&dot) };
+        let again =
+            unsafe { wasi::path_open(fd, 0, dot, wasi::OFLAGS_DIRECTORY, rights, inheriting, 0) };
+        if let Ok(again) = again.map_err(err).and_then(|f| Descriptor::new(f, dflags)) {
+            let _ = unsafe { wasi::fd_close(fd) };
+            d = again;
+        }
+    }
+    let fd = d.fd;
     state::fd_users().push((fd, 1));
     Ok(state::table().push(d, 0))
 }
@@ -458,11 +510,14 @@ pub mod types {
         m_nanos: i32,
         ret: i32,
     ) {
-        let (atim, mtim, fst) = times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos));
-        put_unit_result(
-            ret,
-            wasi::fd_filestat_set_times(desc(handle).fd, atim, mtim, fst).map_err(err),
-        )
+        let fd = desc(handle).fd;
+        let r = times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos), || {
+            wasi::fd_filestat_get(fd)
+        })
+        .and_then(|(atim, mtim, fst)| {
+            wasi::fd_filestat_set_times(fd, atim, mtim, fst).map_err(err)
+        });
+        put_unit_result(ret, r)
     }
 
     /// `read(length, offset) -> result<tuple<list<u8>, bool>, error-code>`:
@@ -520,8 +575,8 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_create_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        let r =
-            dir(handle).and_then(|fd| wasi::path_create_directory(fd, path(ptr, len)).map_err(err));
+        let r = dir(handle)
+            .and_then(|fd| wasi::path_create_directory(fd, path(ptr, len)?).map_err(err));
         put_unit_result(ret, r)
     }
 
@@ -532,7 +587,7 @@ pub mod types {
 
     pub unsafe fn descriptor_stat_at(handle: i32, pflags: i32, ptr: i32, len: i32, ret: i32) {
         let r = dir(handle).and_then(|fd| {
-            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)).map_err(err)
+            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)?).map_err(err)
         });
         put_result(ret, 8, r, |at, s| put_stat(at, s))
     }
@@ -551,10 +606,13 @@ pub mod types {
         m_nanos: i32,
         ret: i32,
     ) {
-        let (atim, mtim, fst) = times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos));
         let r = dir(handle).and_then(|fd| {
-            wasi::path_filestat_set_times(fd, lookup(pflags), path(ptr, len), atim, mtim, fst)
-                .map_err(err)
+            let (path, lookup) = (path(ptr, len)?, lookup(pflags));
+            let (atim, mtim, fst) =
+                times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos), || {
+                    wasi::path_filestat_get(fd, lookup, path)
+                })?;
+            wasi::path_filestat_set_times(fd, lookup, path, atim, mtim, fst).map_err(err)
         });
         put_unit_result(ret, r)
     }
@@ -572,12 +630,17 @@ pub mod types {
     ) {
         let r = dir(handle).and_then(|old_fd| {
             let new_fd = dir(new)?;
+            // Natively a hard link never follows a symlink: asking to is
+            // `invalid` (some preview1 hosts follow it).
+            if lookup(old_flags) != 0 {
+                return Err(code::INVALID);
+            }
             wasi::path_link(
                 old_fd,
-                lookup(old_flags),
-                path(old_ptr, old_len),
+                0,
+                path(old_ptr, old_len)?,
                 new_fd,
-                path(new_ptr, new_len),
+                path(new_ptr, new_len)?,
             )
             .map_err(err)
         });
@@ -595,12 +658,12 @@ pub mod types {
     ) {
         put_handle(
             ret,
-            super::open_at(handle, pflags, path(ptr, len), oflags, dflags),
+            path(ptr, len).and_then(|p| super::open_at(handle, pflags, p, oflags, dflags)),
         )
     }
 
     pub unsafe fn descriptor_readlink_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        match dir(handle).and_then(|fd| readlink(fd, path(ptr, len), ret + 4)) {
+        match dir(handle).and_then(|fd| readlink(fd, path(ptr, len)?, ret + 4)) {
             Ok(()) => put(ret, 0, 0u8),
             Err(e) => {
                 put(ret, 0, 1u8);
@@ -610,8 +673,8 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_remove_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        let r =
-            dir(handle).and_then(|fd| wasi::path_remove_directory(fd, path(ptr, len)).map_err(err));
+        let r = dir(handle)
+            .and_then(|fd| wasi::path_remove_directory(fd, path(ptr, len)?).map_err(err));
         put_unit_result(ret, r)
     }
 
@@ -628,9 +691,9 @@ pub mod types {
             let new_fd = dir(new)?;
             wasi::path_rename(
                 old_fd,
-                path(old_ptr, old_len),
+                path(old_ptr, old_len)?,
                 new_fd,
-                path(new_ptr, new_len),
+                path(new_ptr, new_len)?,
             )
             .map_err(err)
         });
@@ -645,19 +708,30 @@ pub mod types {
         new_len: i32,
         ret: i32,
     ) {
-        let target = path(old_ptr, old_len);
         let r = dir(handle).and_then(|fd| {
+            let target = path(old_ptr, old_len)?;
+            let new = path(new_ptr, new_len)?;
             // A native host refuses absolute targets; preview1 hosts differ.
             if target.starts_with('/') {
                 return Err(code::NOT_PERMITTED);
             }
-            wasi::path_symlink(target, fd, path(new_ptr, new_len)).map_err(err)
+            // A link named with a trailing slash: natively the name must be
+            // an existing directory, which then exists (some preview1
+            // hosts drop the slash).
+            if let Some(name) = new.strip_suffix('/') {
+                return match wasi::path_filestat_get(fd, 0, name.trim_end_matches('/')) {
+                    Ok(s) if s.filetype == wasi::FILETYPE_DIRECTORY => Err(code::EXIST),
+                    Ok(_) => Err(code::NOT_DIRECTORY),
+                    Err(e) => Err(err(e)),
+                };
+            }
+            wasi::path_symlink(target, fd, new).map_err(err)
         });
         put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_unlink_file_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        let r = dir(handle).and_then(|fd| wasi::path_unlink_file(fd, path(ptr, len)).map_err(err));
+        let r = dir(handle).and_then(|fd| wasi::path_unlink_file(fd, path(ptr, len)?).map_err(err));
         put_unit_result(ret, r)
     }
 
@@ -682,7 +756,7 @@ pub mod types {
         ret: i32,
     ) {
         let r = dir(handle).and_then(|fd| {
-            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)).map_err(err)
+            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)?).map_err(err)
         });
         put_result(ret, 8, r, |at, s| put_hash(at, s))
     }
@@ -747,6 +821,7 @@ pub mod preopens {
                 fd: *fd,
                 flags,
                 filetype: wasi::FILETYPE_DIRECTORY.raw(),
+                base: !0,
                 inheriting: !0,
             });
             let h = state::table().push(d, 0);

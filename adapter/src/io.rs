@@ -180,7 +180,15 @@ fn read_into(
         }
         _ => {
             state::readable().retain(|&fd| fd != s.fd);
-            p1::read(s.fd, buf, len)?
+            p1::read(s.fd, buf, len).map_err(|e| {
+                // A directory as stdin: natively `is-directory`, whatever
+                // errno the host gives (Node: `notcapable`).
+                if p1::filetype(s.fd) == Some(wasi::FILETYPE_DIRECTORY) {
+                    wasi::ERRNO_ISDIR
+                } else {
+                    e
+                }
+            })?
         }
     };
     match n {
@@ -225,8 +233,13 @@ fn skip(handle: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
 
 fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
     // The reader has gone: natively the stream is `closed`, not failed.
+    // wasmtime's preview1 reports that as `io` (and a terminal that hung up
+    // does too); on a pipe or device nothing else gives `io`.
     write_at(s, buf, len).map_err(|e| match e {
         StreamError::Failed(wasi::ERRNO_PIPE) => StreamError::Closed,
+        StreamError::Failed(wasi::ERRNO_IO) if s.may_block && s.pos == Pos::Fd => {
+            StreamError::Closed
+        }
         e => e,
     })
 }
@@ -299,6 +312,8 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             };
             match *p {
                 Pollable::Clock(at) if at <= now => ready.push(i as u32),
+                // Found readable before and not read since.
+                Pollable::Read(f) if known_readable(f) => ready.push(i as u32),
                 Pollable::Clock(at) => wait = Some(wait.map_or(at - now, |w| w.min(at - now))),
                 Pollable::Ready => ready.push(i as u32),
                 Pollable::Read(f) => subs.push(fd(wasi::EVENTTYPE_FD_READ.raw(), f)),
@@ -330,12 +345,17 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             Ok(n) => unsafe { events.set_len(n) },
             // Some hosts (Node) cannot poll some fds (files, /dev/null):
             // call them ready, and let the read or write that follows wait.
+            // They stay ready until read, as if a poll had found them so.
             Err(_) => {
-                ready.extend(
-                    subs.iter()
-                        .filter(|s| s.userdata != TIMER)
-                        .map(|s| s.userdata as u32),
-                );
+                for s in subs.iter().filter(|s| s.userdata != TIMER) {
+                    let i = s.userdata as u32;
+                    ready.push(i);
+                    if let Some(Pollable::Read(fd)) = pollables.get(i as usize) {
+                        if !known_readable(*fd) {
+                            state::readable().push(*fd);
+                        }
+                    }
+                }
                 return ready;
             }
         }
@@ -499,7 +519,10 @@ pub mod streams {
     pub unsafe fn output_stream_subscribe(handle: i32) -> i32 {
         let table = state::table();
         let s = table.get::<OutputStream>(handle);
-        let p = if s.may_block {
+        // Writes block until done, so `check-write` always grants a budget
+        // and the stream is always ready, as stdout is natively; a socket's
+        // readiness is its own.
+        let p = if s.pos == Pos::Socket {
             Pollable::Write(s.fd)
         } else {
             Pollable::Ready
