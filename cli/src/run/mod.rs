@@ -2,6 +2,8 @@
 //! and the exit status passed through. `embedded` is wasmi + wasmi_wasi
 //! inside the tool; the others are found on disk and given their own flags.
 
+mod embedded;
+
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,7 +39,7 @@ pub struct Options {
 }
 
 impl Options {
-    fn env_pairs(&self) -> Vec<(String, String)> {
+    pub(crate) fn env_pairs(&self) -> Vec<(String, String)> {
         self.env
             .iter()
             .filter_map(|(k, v)| match v {
@@ -60,7 +62,7 @@ pub fn run(wasm: &[u8], opts: &Options) -> Result<i32> {
         );
     }
     match opts.runtime {
-        Runtime::Embedded => embedded(wasm, opts),
+        Runtime::Embedded => embedded::run(wasm, opts),
         rt => external(rt, wasm, opts),
     }
 }
@@ -73,78 +75,6 @@ fn imports(wasm: &[u8], name: &str) -> bool {
         }
         _ => false,
     })
-}
-
-fn embedded(wasm: &[u8], opts: &Options) -> Result<i32> {
-    use wasmi::{Engine, Linker, Module, Store};
-    use wasmi_wasi::{ambient_authority, Dir, WasiCtx, WasiCtxBuilder};
-
-    let engine = Engine::default();
-    let module = Module::new(&engine, wasm).context("the embedded engine rejected the module")?;
-    let mut builder = WasiCtxBuilder::new();
-    builder.inherit_stdio();
-    if stdin_is_device() {
-        // wasi-common traps when polling a non-terminal device (/dev/null):
-        // hand it over as a plain stream, which the adapter treats as ready.
-        builder.stdin(Box::new(wasmi_wasi::wasi_common::pipe::ReadPipe::new(
-            std::io::stdin(),
-        )));
-    }
-    let mut argv = vec![opts.argv0.clone()];
-    argv.extend(opts.args.iter().cloned());
-    builder.args(&argv).context("bad argument")?;
-    builder
-        .envs(&opts.env_pairs())
-        .context("bad environment variable")?;
-    // Listeners take the fds after the preopened directories, in order.
-    for (i, addr) in opts.tcplisten.iter().enumerate() {
-        let listener = std::net::TcpListener::bind(addr)
-            .with_context(|| format!("cannot listen on {addr}"))?;
-        let fd = 3 + opts.dirs.len() as u32 + i as u32;
-        let listener = wasmi_wasi::wasi_common::sync::TcpListener::from_std(listener);
-        builder
-            .preopened_socket(fd, listener)
-            .with_context(|| format!("cannot preopen the listener on {addr}"))?;
-    }
-    for (host, guest) in &opts.dirs {
-        let dir = Dir::open_ambient_dir(host, ambient_authority())
-            .with_context(|| format!("cannot open directory {}", host.display()))?;
-        builder
-            .preopened_dir(dir, guest)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    let mut store = Store::new(&engine, builder.build());
-    let mut linker = <Linker<WasiCtx>>::new(&engine);
-    wasmi_wasi::add_to_linker(&mut linker, |ctx| ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let instance = linker
-        .instantiate_and_start(&mut store, &module)
-        .context("instantiating the module on the embedded engine")?;
-    let start = instance
-        .get_typed_func::<(), ()>(&store, "_start")
-        .context("the module has no `_start` export")?;
-    match start.call(&mut store, ()) {
-        Ok(()) => Ok(0),
-        Err(e) => match e.i32_exit_status() {
-            Some(status) => Ok(status),
-            None => {
-                eprintln!("error: the program trapped: {e}");
-                Ok(134)
-            }
-        },
-    }
-}
-
-/// Whether stdin is a character device other than a terminal.
-fn stdin_is_device() -> bool {
-    use std::io::IsTerminal;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let meta = std::fs::metadata("/dev/stdin");
-        !std::io::stdin().is_terminal() && meta.is_ok_and(|m| m.file_type().is_char_device())
-    }
-    #[cfg(not(unix))]
-    false
 }
 
 /// Where `make runtimes` installs the runtimes.
@@ -182,7 +112,7 @@ pub fn find(runtime: Runtime, explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// The launcher the `node` runtime runs: `node:wasi` with wasmtime's flags.
-const NODE_LAUNCHER: &str = include_str!("../assets/node-wasi.mjs");
+const NODE_LAUNCHER: &str = include_str!("../../assets/node-wasi.mjs");
 
 fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
     let exe = find(runtime, opts.runtime_path.as_deref())?;
@@ -215,8 +145,10 @@ fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
         Runtime::Iwasm => {
             cmd = Command::new(exe);
             if opts.sockets == crate::Sockets::Wamr {
-                // Loopback and name lookups, as a user running tests would grant.
-                cmd.arg("--addr-pool=127.0.0.1/8,::1/128")
+                // Loopback, the unspecified addresses (a socket bound there
+                // listens on every interface, as tests and servers do) and
+                // name lookups: what a user running tests would grant.
+                cmd.arg("--addr-pool=127.0.0.1/8,::1/128,0.0.0.0/32,::/128")
                     .arg("--allow-resolve=*");
             }
             for (host, guest) in &opts.dirs {
