@@ -1,8 +1,10 @@
-//! The texts of the adapter's trap messages. The adapter keeps no strings in
-//! memory (no data segments): it names a text by its number and calls
-//! `__linker__.text(number, buffer)`, which the linker writes into each
-//! output from this list, with only the texts that output can print. Numbers
-//! from `TEXTS.len()` on name the adapter's WASI functions, in WIT order.
+//! The texts the adapter prints (trap messages) or returns (settings made
+//! when adapting, such as the initial working directory). The adapter keeps
+//! no strings in memory (no data segments): it names a text by its number
+//! and calls `__linker__.text(number, buffer)`, which the linker writes into
+//! each output from this list, with only the texts that output needs.
+//! Numbers from `TEXTS.len()` on name the adapter's WASI functions, in WIT
+//! order. An empty text is one the output does not have.
 //!
 //! Included by the adapter (which uses only `Text`) and by the tool (which
 //! writes `TEXTS` into the output). The wording is the reference host's
@@ -36,4 +38,6 @@ texts! {
     NoRandom = "the host's random_get failed",
     ExitReturned = "proc_exit returned",
     Internal = "internal error in the adapter",
+    // Settings, given when adapting (`Options`).
+    InitialCwd = "",
 }

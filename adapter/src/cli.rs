@@ -1,5 +1,6 @@
 //! `wasi:cli`: arguments and environment, exit, stdio and terminals.
 
+use crate::abi::put_string;
 use crate::io::{InputStream, OutputStream};
 use crate::table::{TerminalInput, TerminalOutput};
 use crate::{p1, put, state, OrTrap};
@@ -50,16 +51,6 @@ fn string_list(ret: i32, env: bool) {
     }
 }
 
-/// Copies `s` into a fresh program allocation and stores `(ptr, len)` at `at`.
-pub fn put_string(at: i32, s: &[u8]) {
-    let p = crate::program_alloc(1, s.len());
-    unsafe {
-        core::ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
-        put(at, 0, p as i32);
-        put(at, 4, s.len() as i32);
-    }
-}
-
 pub mod environment {
     use super::*;
 
@@ -71,10 +62,16 @@ pub mod environment {
         string_list(ret, false)
     }
 
-    /// Preview1 has no notion of a working directory; like a native host
-    /// that was given none, report none.
+    /// Preview1 has no working directory: it is what the user gave when
+    /// adapting (`--cwd`), as a native host is given one, else none.
     pub unsafe fn initial_cwd(ret: i32) {
-        put(ret, 0, 0u8)
+        let cwd = crate::trap::linker_text(crate::Text::InitialCwd);
+        if cwd.is_empty() {
+            put(ret, 0, 0u8)
+        } else {
+            put(ret, 0, 1u8);
+            put_string(ret + 4, &cwd)
+        }
     }
 }
 

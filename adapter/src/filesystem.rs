@@ -8,7 +8,9 @@
 //! a file operation on a directory) are made here, so every preview1 runtime
 //! gives the same answer.
 
+use crate::abi::put_string;
 use crate::errno::{code, error_code};
+use crate::fds::{release, retain};
 use crate::io::{Error, InputStream, OutputStream, Pos};
 use crate::table::Fd;
 use crate::{p1, put, put_result, put_unit_result, state, OrTrap};
@@ -70,29 +72,6 @@ type Result<T> = core::result::Result<T, u8>;
 
 fn err(e: p1::Errno) -> u8 {
     error_code(e.raw())
-}
-
-/// Fds opened through `open-at` are shared by their descriptor and the
-/// streams made from it, and closed when the last of those is dropped (a
-/// native host lets a program drop the descriptor before its streams).
-/// Preopens are not counted: they stay open, as `get-directories` may hand
-/// them out again.
-fn retain(fd: Fd) {
-    if let Some(u) = state::fd_users().iter_mut().find(|u| u.0 == fd) {
-        u.1 += 1;
-    }
-}
-
-pub fn release(fd: Fd) {
-    let users = state::fd_users();
-    if let Some(i) = users.iter().position(|u| u.0 == fd) {
-        let u = users.get_mut(i).or_trap();
-        u.1 -= 1;
-        if u.1 == 0 {
-            users.swap_remove(i);
-            let _ = unsafe { wasi::fd_close(fd) };
-        }
-    }
 }
 
 /// Borrows a descriptor; traps on a bad handle.
@@ -320,7 +299,7 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
         }
     }
     let fd = d.fd;
-    state::fd_users().push((fd, 1));
+    crate::fds::opened(fd);
     Ok(state::table().push(d, 0))
 }
 
@@ -390,7 +369,7 @@ fn readlink(fd: Fd, path: &str, ret: i32) -> Result<()> {
         let mut buf: Vec<u8> = vec![0; cap];
         let n = unsafe { wasi::path_readlink(fd, path, buf.as_mut_ptr(), cap) }.map_err(err)?;
         if n < cap {
-            crate::cli::put_string(ret, buf.get(..n).or_trap());
+            put_string(ret, buf.get(..n).or_trap());
             return Ok(());
         }
         cap *= 2;
@@ -769,7 +748,7 @@ pub mod types {
                 put(ret, 0, 0u8);
                 put(ret, 4, 1u8);
                 put(ret, 8, t);
-                crate::cli::put_string(ret + 12, name);
+                put_string(ret + 12, name);
             }
             Ok(None) => {
                 put(ret, 0, 0u8);
@@ -826,7 +805,7 @@ pub mod preopens {
             });
             let h = state::table().push(d, 0);
             put(at, 0, h);
-            crate::cli::put_string(at + 4, name);
+            put_string(at + 4, name);
         }
         put(ret, 0, list as i32);
         put(ret, 4, found.len() as i32);

@@ -1,5 +1,6 @@
 //! `wasi:io`: errors, pollables and `poll`, and streams over preview1 fds.
 
+use crate::abi::put_list;
 use crate::table::Fd;
 use crate::{p1, put, state, trap, Text};
 use alloc::vec;
@@ -32,9 +33,11 @@ pub enum Pos {
     At(u64),
     /// At the end of the file (`append-via-stream`).
     Append,
-    /// A connected socket: `sock_recv`/`sock_send` (some hosts refuse
-    /// `fd_read`/`fd_write` on sockets).
-    Socket,
+    /// A connected socket (its handle): `sock_recv`/`sock_send` (some hosts
+    /// refuse `fd_read`/`fd_write` on sockets). Once the socket's direction
+    /// has ended (the peer closed it, or the program shut it down), every
+    /// operation is `closed`, as natively.
+    Socket(i32),
     /// A file stream on a descriptor opened without the right to read (or
     /// write) it: every operation fails with `bad-descriptor`, as the OS
     /// reports on a native host.
@@ -45,7 +48,7 @@ impl Pos {
     /// Whether the stream shares an fd opened by `open-at` (released when
     /// the stream goes) rather than one it does not own (stdio, a socket).
     fn shares_file(self) -> bool {
-        !matches!(self, Pos::Fd | Pos::Socket)
+        !matches!(self, Pos::Fd | Pos::Socket(_))
     }
 }
 
@@ -163,6 +166,11 @@ fn read_into(
     len: usize,
     blocking: bool,
 ) -> Result<usize, StreamError> {
+    if let Pos::Socket(h) = s.pos {
+        if crate::sockets::tcp::ended(h, false) {
+            return Err(StreamError::Closed);
+        }
+    }
     if len == 0 || (!blocking && s.may_block && !known_readable(s.fd) && !fd_ready(s.fd, false)) {
         return Ok(0);
     }
@@ -173,10 +181,14 @@ fn read_into(
             n
         }
         Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
-        Pos::Socket => {
+        Pos::Socket(h) => {
             state::readable().retain(|&fd| fd != s.fd);
             let iov = wasi::Iovec { buf, buf_len: len };
-            unsafe { wasi::sock_recv(s.fd, &[iov], 0)? }.0
+            let n = unsafe { wasi::sock_recv(s.fd, &[iov], 0)? }.0;
+            if n == 0 {
+                crate::sockets::tcp::end(h, false);
+            }
+            n
         }
         _ => {
             state::readable().retain(|&fd| fd != s.fd);
@@ -202,6 +214,11 @@ fn read_into(
 unsafe fn read(handle: i32, len: i64, ret: i32, blocking: bool) {
     let s = state::table().get::<InputStream>(handle);
     let len = (len as u64).min(MAX_READ as u64) as usize;
+    if let Pos::Socket(h) = s.pos {
+        if crate::sockets::tcp::ended(h, false) {
+            return put_stream_error(ret, 4, StreamError::Closed);
+        }
+    }
     if !blocking && len != 0 && s.may_block && !known_readable(s.fd) && !fd_ready(s.fd, false) {
         return put_list(ret, crate::program_alloc(1, 0), 0);
     }
@@ -215,12 +232,6 @@ unsafe fn read(handle: i32, len: i64, ret: i32, blocking: bool) {
             put_stream_error(ret, 4, e)
         }
     }
-}
-
-unsafe fn put_list(ret: i32, ptr: *mut u8, len: usize) {
-    put(ret, 0, 0u8);
-    put(ret, 4, ptr as i32);
-    put(ret, 8, len as i32);
 }
 
 /// Reads and discards up to `len` bytes.
@@ -257,7 +268,12 @@ fn write_at(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), Stre
             p1::write_all(s.fd, buf, len)?
         }
         Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
-        Pos::Socket => p1::send_all(s.fd, buf, len)?,
+        Pos::Socket(h) if crate::sockets::tcp::ended(h, true) => return Err(StreamError::Closed),
+        Pos::Socket(h) => p1::send_all(s.fd, buf, len).inspect_err(|e| {
+            if *e == wasi::ERRNO_PIPE {
+                crate::sockets::tcp::end(h, true)
+            }
+        })?,
     }
     Ok(())
 }
@@ -414,7 +430,7 @@ pub mod error {
         if let Some(digits) = s.get_mut(start..) {
             digits.reverse();
         }
-        crate::cli::put_string(ret, &s);
+        crate::abi::put_string(ret, &s);
     }
 }
 
@@ -483,13 +499,19 @@ pub mod streams {
     pub unsafe fn drop_input_stream(handle: i32) {
         let s = state::table().delete::<InputStream>(handle);
         if s.pos.shares_file() {
-            crate::filesystem::release(s.fd)
+            crate::fds::release(s.fd)
         }
     }
 
     pub unsafe fn output_stream_check_write(handle: i32, ret: i32) {
-        state::table().get::<OutputStream>(handle);
-        put_u64_result(ret, Ok(WRITE_BUDGET))
+        let s = state::table().get::<OutputStream>(handle);
+        // A socket write blocks until the peer takes it in: grant what the
+        // reference host grants (64 KiB), which the kernel's buffers hold.
+        let budget = match s.pos {
+            Pos::Socket(_) => 64 << 10,
+            _ => WRITE_BUDGET,
+        };
+        put_u64_result(ret, socket_open(s).map(|_| budget))
     }
 
     pub unsafe fn output_stream_write(handle: i32, ptr: i32, len: i32, ret: i32) {
@@ -508,8 +530,16 @@ pub mod streams {
 
     /// Preview1 writes are complete when they return: nothing to flush.
     pub unsafe fn output_stream_flush(handle: i32, ret: i32) {
-        state::table().get::<OutputStream>(handle);
-        put_unit_result(ret, Ok(()))
+        let s = state::table().get::<OutputStream>(handle);
+        put_unit_result(ret, socket_open(s))
+    }
+
+    /// A socket stream whose sending has ended is `closed`.
+    fn socket_open(s: &OutputStream) -> Result<(), StreamError> {
+        match s.pos {
+            Pos::Socket(h) if crate::sockets::tcp::ended(h, true) => Err(StreamError::Closed),
+            _ => Ok(()),
+        }
     }
 
     pub unsafe fn output_stream_blocking_flush(handle: i32, ret: i32) {
@@ -522,7 +552,7 @@ pub mod streams {
         // Writes block until done, so `check-write` always grants a budget
         // and the stream is always ready, as stdout is natively; a socket's
         // readiness is its own.
-        let p = if s.pos == Pos::Socket {
+        let p = if matches!(s.pos, Pos::Socket(_)) {
             Pollable::Write(s.fd)
         } else {
             Pollable::Ready
@@ -549,7 +579,7 @@ pub mod streams {
     pub unsafe fn drop_output_stream(handle: i32) {
         let s = state::table().delete::<OutputStream>(handle);
         if s.pos.shares_file() {
-            crate::filesystem::release(s.fd)
+            crate::fds::release(s.fd)
         }
     }
 }

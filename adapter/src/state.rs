@@ -24,7 +24,7 @@ pub struct State {
     /// some hosts answers a zero timeout before it looks at the fds).
     pub readable: Vec<u32>,
     /// Fds opened by `open-at` and how many live handles use each (see
-    /// `filesystem::release`).
+    /// `fds`).
     pub fd_users: Vec<(u32, u32)>,
     /// `insecure-seed`, drawn on first use: constant for the instance.
     pub seed: Option<[u64; 2]>,

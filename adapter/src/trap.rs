@@ -16,8 +16,18 @@ extern "C" {
     /// The last `enter`, or -1. Becomes a `global.get`.
     fn current() -> i32;
     /// Writes text `id` (a `Text`, or `TEXTS.len()` + a function number) at
-    /// `buf`, returning its length; it may write up to 7 bytes beyond.
+    /// `buf`, returning its length; it may write up to 7 bytes beyond. With
+    /// a null `buf` it only returns the length.
     fn text(id: i32, buf: *mut u8) -> i32;
+}
+
+/// Text `t` as the linker gave it (empty if the output has none).
+pub fn linker_text(t: Text) -> alloc::vec::Vec<u8> {
+    let n = unsafe { text(t as i32, core::ptr::null_mut()) } as usize;
+    let mut v = alloc::vec![0u8; n + 8];
+    unsafe { text(t as i32, v.as_mut_ptr()) };
+    v.truncate(n);
+    v
 }
 
 /// Called by each generated export shim.

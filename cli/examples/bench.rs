@@ -147,20 +147,45 @@ fn code_size(wasm: &[u8]) -> (usize, u32) {
     (0, 0)
 }
 
-/// Bytes and count of the function bodies after the first `skip` in the
-/// code section: in an adapted module, the adapter's kept functions and the
-/// synthesized ones come after the program's.
-fn bodies_after(wasm: &[u8], skip: u32) -> (usize, u32) {
-    let mut seen = 0;
-    let (mut bytes, mut count) = (0, 0);
-    for p in wasmparser::Parser::new(0).parse_all(wasm) {
-        if let Ok(wasmparser::Payload::CodeSectionEntry(body)) = p {
-            if seen >= skip {
-                let r = body.range();
-                bytes += (r.end - r.start) as usize;
-                count += 1;
+/// Bytes and count of the adapter's function bodies in an adapted module:
+/// the functions named as the adapter names its own, and the synthesized
+/// ones (the program's functions keep their own names).
+fn adapter_code(wasm: &[u8]) -> (usize, u32) {
+    let names = |wasm: &[u8]| -> std::collections::HashMap<u32, String> {
+        let mut names = std::collections::HashMap::new();
+        for p in wasmparser::Parser::new(0).parse_all(wasm) {
+            if let Ok(wasmparser::Payload::CustomSection(c)) = p {
+                if let wasmparser::KnownCustom::Name(r) = c.as_known() {
+                    for n in r.into_iter().flatten() {
+                        if let wasmparser::Name::Function(map) = n {
+                            for naming in map.into_iter().flatten() {
+                                names.insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                    }
+                }
             }
-            seen += 1;
+        }
+        names
+    };
+    let ours: std::collections::HashSet<String> =
+        names(wasi_downlevel::ADAPTER).into_values().collect();
+    let out_names = names(wasm);
+    let mut imports = 0;
+    let (mut index, mut bytes, mut count) = (0, 0, 0);
+    for p in wasmparser::Parser::new(0).parse_all(wasm) {
+        match p {
+            Ok(wasmparser::Payload::ImportSection(r)) => imports = r.count(),
+            Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
+                let name = out_names.get(&(imports + index)).map_or("", |n| n.as_str());
+                if ours.contains(name) || name.starts_with("wasi-downlevel:") || name == "_start" {
+                    let r = body.range();
+                    bytes += (r.end - r.start) as usize;
+                    count += 1;
+                }
+                index += 1;
+            }
+            _ => {}
         }
     }
     (bytes, count)
@@ -211,10 +236,10 @@ fn main() {
     )
     .unwrap();
     let adapted_wamr = work.join("bench.wamr.wasm");
-    let out = wasi_downlevel::adapt_with(&input, wasi_downlevel::Sockets::Wamr).unwrap();
+    let out = wasi_downlevel::adapt_with(&input, &wamr()).unwrap();
     std::fs::write(&adapted_wamr, out.wasm).unwrap();
     let adapted_wamr_shim = work.join("bench.shim.wamr.wasm");
-    let out = wasi_downlevel::adapt_with(&shim_core, wasi_downlevel::Sockets::Wamr).unwrap();
+    let out = wasi_downlevel::adapt_with(&shim_core, &wamr()).unwrap();
     std::fs::write(&adapted_wamr_shim, out.wasm).unwrap();
 
     // A file of `mib` MiB of varied bytes.
@@ -419,10 +444,8 @@ fn main() {
     ] {
         let component = std::fs::read(examples.join(format!("wasm32-wasip2/release/{name}.wasm")))
             .expect("run `make examples`");
-        let main = wasi_downlevel::input::main_module(&component).unwrap();
         let out = wasi_downlevel::adapt(&component).unwrap().wasm;
-        let (_, program_funcs) = code_size(main);
-        let (bytes, funcs) = bodies_after(&out, program_funcs);
+        let (bytes, funcs) = adapter_code(&out);
         println!("| {what} | {bytes} bytes | {funcs} |");
     }
     let pages = |wasm: &[u8], a: &[&str]| memory_pages(wasm, a);
@@ -471,5 +494,13 @@ fn main() {
             t.as_secs_f64() * 1e3,
             t.as_secs_f64() * 1e3 / mb
         );
+    }
+}
+
+/// Adapting for WAMR's socket extension.
+fn wamr() -> wasi_downlevel::Options {
+    wasi_downlevel::Options {
+        sockets: wasi_downlevel::Sockets::Wamr,
+        ..Default::default()
     }
 }

@@ -640,6 +640,16 @@ fn builtin(c: &CanonicalFunction) -> String {
     out
 }
 
+/// The core module `run` comes from (for a component whose `run` is the
+/// forward adapter's, that adapter).
+pub fn main_module(bytes: &[u8]) -> Result<&[u8]> {
+    let g = read(bytes)?;
+    match g.run {
+        Item::Export { instance, .. } => Ok(g.modules[g.instances[instance].module]),
+        _ => bail!("`run` is not a core module's export"),
+    }
+}
+
 /// Whether `bytes` is already a preview1 command: a core module exporting
 /// `_start` and importing nothing but `wasi_snapshot_preview1` (`run` runs
 /// such a module as it is, e.g. to compare with an adapted build).

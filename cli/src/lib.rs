@@ -21,10 +21,10 @@ pub const ADAPTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/adapter.was
 /// The adapter's WASI functions (export names) in the order it numbers them.
 pub const WASI_FUNCS: &[&str] = include!(concat!(env!("OUT_DIR"), "/wasi_funcs.rs"));
 
-/// The texts of the adapter's trap messages (`adapter/texts.rs`).
+/// The texts the adapter prints or returns (`adapter/texts.rs`).
 #[path = "../../adapter/texts.rs"]
 mod texts;
-pub use texts::TEXTS;
+pub use texts::{Text, TEXTS};
 
 pub struct Adapted {
     pub wasm: Vec<u8>,
@@ -44,17 +44,31 @@ pub enum Sockets {
     Wamr,
 }
 
-/// Adapts a WASI 0.2 component or core module, with standard sockets.
+/// How to adapt: what a native host would be given as settings.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub sockets: Sockets,
+    /// What `wasi:cli/environment.initial-cwd` returns (preview1 has no
+    /// working directory); none by default.
+    pub initial_cwd: Option<String>,
+    /// Deny the program TCP, UDP or name lookups, as a native host does when
+    /// told to (`wasmtime -S tcp=n`, ...).
+    pub no_tcp: bool,
+    pub no_udp: bool,
+    pub no_ip_name_lookup: bool,
+}
+
+/// Adapts a WASI 0.2 component or core module, with the default options.
 pub fn adapt(input: &[u8]) -> Result<Adapted> {
-    adapt_with(input, Sockets::Standard)
+    adapt_with(input, &Options::default())
 }
 
 /// Adapts a WASI 0.2 component or core module.
-pub fn adapt_with(input: &[u8], sockets: Sockets) -> Result<Adapted> {
+pub fn adapt_with(input: &[u8], options: &Options) -> Result<Adapted> {
     let graph = input::read(input)?;
-    let linked = link::link(&graph, ADAPTER, sockets)?;
+    let linked = link::link(&graph, ADAPTER, options)?;
     let kept = shrink::reachable(&linked)?;
-    let wasm = write::merge(&linked, &kept)?;
+    let wasm = write::merge(&linked, &kept, options)?;
     Ok(Adapted {
         wasm,
         warnings: linked.warnings,

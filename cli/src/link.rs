@@ -8,7 +8,7 @@
 use crate::input::{Graph, Item, Lowered};
 use crate::module::{show, Module};
 use crate::verify::UNIMPLEMENTED_SECTION;
-use crate::Sockets;
+use crate::{Options, Sockets};
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -167,7 +167,8 @@ struct Linker<'g, 'a> {
     reallocs: Vec<Realloc>,
 }
 
-pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], sockets: Sockets) -> Result<Linked<'a>> {
+pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Result<Linked<'a>> {
+    let sockets = options.sockets;
     let mut modules = Vec::new();
     for (i, m) in graph.modules.iter().enumerate() {
         let what = if graph.bare {
@@ -281,6 +282,11 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], sockets: Sockets) -> Resul
             ("__linker__", "sockets_wamr") => {
                 Target::Inline(Inline::Const((sockets == Sockets::Wamr) as i32))
             }
+            ("__linker__", "denied") => Target::Inline(Inline::Const(
+                options.no_tcp as i32
+                    | (options.no_udp as i32) << 1
+                    | (options.no_ip_name_lookup as i32) << 2,
+            )),
             (PREVIEW1, name) => Target::Host {
                 module: PREVIEW1,
                 name,

@@ -19,9 +19,8 @@ enum Command {
         input: PathBuf,
         #[arg(short, long)]
         output: PathBuf,
-        /// Which preview1 socket calls `wasi:sockets` uses.
-        #[arg(long, value_enum, default_value = "standard")]
-        sockets: Sockets,
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Adapt in memory and run on a preview1 runtime (flags as wasmtime's).
     Run {
@@ -39,10 +38,8 @@ enum Command {
         /// The program's name (args[0]); default: the input's file name.
         #[arg(long)]
         argv0: Option<String>,
-        /// Which preview1 socket calls `wasi:sockets` uses (`wamr` on iwasm
-        /// also grants loopback addresses and name lookups).
-        #[arg(long, value_enum, default_value = "standard")]
-        sockets: Sockets,
+        #[command(flatten)]
+        settings: Settings,
         /// Preopen a TCP listener bound to ADDR (embedded engine only).
         #[arg(long, value_name = "ADDR")]
         tcplisten: Vec<String>,
@@ -51,6 +48,41 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// What the adapted program is given, as a native host is given it.
+#[derive(clap::Args)]
+struct Settings {
+    /// Which preview1 socket calls `wasi:sockets` uses (`run` with `wamr`
+    /// on iwasm also grants loopback and the unspecified addresses, and name
+    /// lookups).
+    #[arg(long, value_enum, default_value = "standard")]
+    sockets: Sockets,
+    /// The program's initial working directory (`wasi:cli/environment.
+    /// initial-cwd`; preview1 has none, so by default there is none).
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<String>,
+    /// Deny TCP: creating a TCP socket is `access-denied`.
+    #[arg(long)]
+    no_tcp: bool,
+    /// Deny UDP: creating a UDP socket is `access-denied`.
+    #[arg(long)]
+    no_udp: bool,
+    /// Deny name lookups: `resolve-addresses` is `permanent-resolver-failure`.
+    #[arg(long)]
+    no_ip_name_lookup: bool,
+}
+
+impl Settings {
+    fn options(&self) -> wasi_downlevel::Options {
+        wasi_downlevel::Options {
+            sockets: self.sockets,
+            initial_cwd: self.cwd.clone(),
+            no_tcp: self.no_tcp,
+            no_udp: self.no_udp,
+            no_ip_name_lookup: self.no_ip_name_lookup,
+        }
+    }
 }
 
 fn main() {
@@ -67,8 +99,9 @@ fn read(input: &Path) -> Result<Vec<u8>> {
     std::fs::read(input).with_context(|| format!("cannot read {}", input.display()))
 }
 
-fn adapt(bytes: &[u8], input: &Path, sockets: Sockets) -> Result<wasi_downlevel::Adapted> {
-    wasi_downlevel::adapt_with(bytes, sockets).with_context(|| format!("{}", input.display()))
+fn adapt(bytes: &[u8], input: &Path, settings: &Settings) -> Result<wasi_downlevel::Adapted> {
+    wasi_downlevel::adapt_with(bytes, &settings.options())
+        .with_context(|| format!("{}", input.display()))
 }
 
 fn real_main() -> Result<i32> {
@@ -76,9 +109,9 @@ fn real_main() -> Result<i32> {
         Command::Adapt {
             input,
             output,
-            sockets,
+            settings,
         } => {
-            let adapted = adapt(&read(&input)?, &input, sockets)?;
+            let adapted = adapt(&read(&input)?, &input, &settings)?;
             for w in &adapted.warnings {
                 eprintln!("warning: {w}");
             }
@@ -92,7 +125,7 @@ fn real_main() -> Result<i32> {
             dirs,
             env,
             argv0,
-            sockets,
+            settings,
             tcplisten,
             input,
             args,
@@ -102,7 +135,7 @@ fn real_main() -> Result<i32> {
             let wasm = if wasi_downlevel::input::is_preview1_command(&bytes) {
                 bytes
             } else {
-                adapt(&bytes, &input, sockets)?.wasm
+                adapt(&bytes, &input, &settings)?.wasm
             };
             let opts = run::Options {
                 runtime,
@@ -127,7 +160,7 @@ fn real_main() -> Result<i32> {
                 }),
                 args,
                 runtime_path,
-                sockets,
+                sockets: settings.sockets,
                 tcplisten,
             };
             run::run(&wasm, &opts)

@@ -50,7 +50,7 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                                 ("wasi_snapshot_preview1", _) => true,
                                 // WAMR's socket extension (renamed or stubbed by the linker).
                                 ("wamr", _) => ty.results() == [ValType::I32],
-                                ("__linker__", "sockets_wamr" | "can_shrink") => {
+                                ("__linker__", "sockets_wamr" | "can_shrink" | "denied") => {
                                     ty.params().is_empty() && ty.results() == [ValType::I32]
                                 }
                                 ("__main_module__", "cabi_realloc") => {

@@ -239,7 +239,7 @@ fn err(e: reencode::Error<anyhow::Error>) -> anyhow::Error {
     }
 }
 
-pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
+pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> Result<Vec<u8>> {
     let parts = l.parts.len();
     let adapter = l.adapter();
     let with_adapter = kept.adapter(l);
@@ -301,21 +301,20 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
     let n_imports = host.len() as u32;
 
     // Defined functions, part by part.
-    let mut next = n_imports;
-    let mut funcs = FunctionSection::new();
-    let mut func_map = Vec::new();
-    for p in 0..parts {
+    let (func_map, mut next) = number(n_imports, parts, |p| {
         let m = l.module(p);
-        let mut map = vec![ABSENT; m.func_count() as usize];
+        (0..m.func_count() as usize)
+            .map(|i| i >= m.imports.len() && kept.funcs[p][i])
+            .collect()
+    });
+    let mut funcs = FunctionSection::new();
+    for (p, types) in type_map.iter().enumerate() {
+        let m = l.module(p);
         for (i, &ty) in m.funcs.iter().enumerate() {
-            let index = m.imports.len() + i;
-            if kept.funcs[p][index] {
-                map[index] = next;
-                next += 1;
-                funcs.function(type_map[p][ty as usize]);
+            if kept.funcs[p][m.imports.len() + i] {
+                funcs.function(types[ty as usize]);
             }
         }
-        func_map.push(map);
     }
     // Synthesized functions.
     let mut synth = |ty: u32, funcs: &mut FunctionSection| {
@@ -361,31 +360,18 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
 
     // Tables, globals, segments.
     let mut tables = TableSection::new();
-    let mut table_map = Vec::new();
-    let mut n_tables = 0;
-    for p in 0..parts {
+    let (table_map, n_tables) = number(0, parts, |p| {
         let m = l.module(p);
-        let mut map = vec![ABSENT; m.table_imports.len() + m.tables.len()];
-        for i in 0..m.tables.len() {
-            let index = m.table_imports.len() + i;
-            if kept.tables[p][index] {
-                map[index] = n_tables;
-                n_tables += 1;
-            }
-        }
-        table_map.push(map);
-    }
-    let mut global_map = Vec::new();
-    let mut n_globals = 0;
-    for p in 0..parts {
+        (0..m.table_imports.len() + m.tables.len())
+            .map(|i| i >= m.table_imports.len() && kept.tables[p][i])
+            .collect()
+    });
+    let (mut global_map, n_globals) = number(0, parts, |p| {
         let m = l.module(p);
-        let mut map = vec![ABSENT; m.global_imports.len() + m.globals.len()];
-        for g in map.iter_mut().skip(m.global_imports.len()) {
-            *g = n_globals;
-            n_globals += 1;
-        }
-        global_map.push(map);
-    }
+        (0..m.global_imports.len() + m.globals.len())
+            .map(|i| i >= m.global_imports.len())
+            .collect()
+    });
     for p in 0..parts {
         for i in 0..l.module(p).global_imports.len() {
             let d = l.global(p, i as u32);
@@ -395,18 +381,12 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
     let state_global = n_globals;
     let current_global = n_globals + 1;
     let select_global = n_globals + 2;
-    let mut elem_map = Vec::new();
-    let mut n_elems = 0;
-    for p in 0..parts {
-        let mut map = vec![ABSENT; l.module(p).elements.len()];
-        for (i, e) in l.module(p).elements.iter().enumerate() {
-            if kept.elements[p][i] && !matches!(e.kind, ElementKind::Declared) {
-                map[i] = n_elems;
-                n_elems += 1;
-            }
-        }
-        elem_map.push(map);
-    }
+    let (elem_map, _) = number(0, parts, |p| {
+        let m = l.module(p);
+        (m.elements.iter().enumerate())
+            .map(|(i, e)| kept.elements[p][i] && !matches!(e.kind, ElementKind::Declared))
+            .collect()
+    });
     let mut data_map = Vec::new();
     let mut n_data = 0;
     for p in 0..parts {
@@ -580,7 +560,7 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
                     .end();
                 f
             }
-            Target::Text => text_function(&texts(l, kept)),
+            Target::Text => text_function(&texts(l, kept, options)),
             _ => unreachable!(),
         });
     }
@@ -642,6 +622,33 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>) -> Result<Vec<u8>> {
         .validate_all(&bytes)
         .context("internal error: the merged module does not validate")?;
     Ok(bytes)
+}
+
+/// Numbers the items `keep(part)` marks, part by part, from `first`: per
+/// part and index, the item's index in the output (`ABSENT` if not kept);
+/// and the next free index.
+fn number(
+    first: u32,
+    parts: usize,
+    mut keep: impl FnMut(usize) -> Vec<bool>,
+) -> (Vec<Vec<u32>>, u32) {
+    let mut next = first;
+    let maps = (0..parts)
+        .map(|p| {
+            keep(p)
+                .into_iter()
+                .map(|k| {
+                    if k {
+                        next += 1;
+                        next - 1
+                    } else {
+                        ABSENT
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (maps, next)
 }
 
 /// Function names, so traps in the output read well in backtraces.
@@ -811,14 +818,18 @@ fn start_function(run: u32, post_return: Option<u32>, proc_exit: u32) -> Functio
     f
 }
 
-/// The texts the output's trap messages may use, by number: the reasons,
-/// and the names of the WASI functions kept (without version).
-fn texts(l: &Linked, kept: &Kept) -> Vec<(u32, String)> {
+/// The texts the output may use, by number: the trap reasons, the settings
+/// given, and the names of the WASI functions kept (without version).
+fn texts(l: &Linked, kept: &Kept, options: &crate::Options) -> Vec<(u32, String)> {
     let mut out: Vec<(u32, String)> = crate::TEXTS
         .iter()
         .enumerate()
         .map(|(i, t)| (i as u32, t.to_string()))
+        .filter(|(_, t)| !t.is_empty())
         .collect();
+    if let Some(cwd) = options.initial_cwd.as_ref().filter(|c| !c.is_empty()) {
+        out.push((crate::Text::InitialCwd as u32, cwd.clone()));
+    }
     let adapter = l.adapter();
     for e in &l.module(adapter).exports {
         let Some(k) = crate::WASI_FUNCS.iter().position(|n| *n == e.name) else {
@@ -836,7 +847,8 @@ fn texts(l: &Linked, kept: &Kept) -> Vec<(u32, String)> {
 }
 
 /// `text(id, buf) -> len`: writes text `id` at `buf` in 8-byte stores of
-/// constants (so no data segment), which may write up to 7 bytes beyond.
+/// constants (so no data segment), which may write up to 7 bytes beyond;
+/// with a null `buf`, only returns the length.
 fn text_function(texts: &[(u32, String)]) -> Function {
     let max = texts.iter().map(|t| t.0).max().unwrap_or(0);
     let cases = texts.len() as u32;
@@ -857,6 +869,13 @@ fn text_function(texts: &[(u32, String)]) -> Function {
         .collect();
     f.instructions().local_get(0).br_table(targets, cases).end();
     for (_, text) in texts {
+        f.instructions()
+            .local_get(1)
+            .i32_eqz()
+            .if_(BlockType::Empty)
+            .i32_const(text.len() as i32)
+            .return_()
+            .end();
         for (k, chunk) in text.as_bytes().chunks(8).enumerate() {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
