@@ -324,3 +324,32 @@ pub mod tcp_create_socket {
 pub mod udp_create_socket {
     pub use super::udp::create_udp_socket;
 }
+
+/// An option's value: the host's when it has the socket (`host`, the wamr
+/// flavour), else the one the adapter keeps.
+fn option<T>(host: Option<Fd>, get: impl FnOnce(Fd) -> Result<T>, kept: T) -> Result<T> {
+    match host {
+        Some(fd) => get(fd),
+        None => Ok(kept),
+    }
+}
+
+/// Sets an option: refused as `invalid-argument` unless `valid`, set on the
+/// host when it has the socket, and kept (so it reads back without one).
+fn set_option<T>(
+    host: Option<Fd>,
+    valid: bool,
+    set: impl FnOnce(Fd) -> Result<()>,
+    kept: &mut T,
+    value: T,
+) -> Result<()> {
+    let r = match host {
+        _ if !valid => Err(code::INVALID_ARGUMENT),
+        Some(fd) => set(fd),
+        None => Ok(()),
+    };
+    if r.is_ok() {
+        *kept = value;
+    }
+    r
+}

@@ -2,8 +2,8 @@
 //! state machine, checks and option clamping.
 
 use super::{
-    clamp_buffer_size, code, flat, readable, standard, valid_family, valid_remote, valid_unicast,
-    wamr, Addr, Network, Result,
+    clamp_buffer_size, code, flat, option, readable, set_option, standard, valid_family,
+    valid_remote, valid_unicast, wamr, Addr, Network, Result,
 };
 use crate::io::{InputStream, OutputStream, Pollable, Pos};
 use crate::table::Fd;
@@ -453,51 +453,37 @@ pub unsafe fn tcp_socket_set_keep_alive_enabled(handle: i32, value: i32, ret: i3
 
 pub unsafe fn tcp_socket_keep_alive_idle_time(handle: i32, ret: i32) {
     let s = tcp(handle);
-    let r = s.usable().and_then(|_| match s.host() {
-        Some(fd) => super::wamr::keep_idle(fd),
-        None => Ok(s.kept.keep_idle),
-    });
+    let r = s
+        .usable()
+        .and_then(|_| option(s.host(), super::wamr::keep_idle, s.kept.keep_idle));
     put_result(ret, 8, r.map(|secs| secs * NS), |at, v| put(at, 0, v))
 }
 
 pub unsafe fn tcp_socket_set_keep_alive_idle_time(handle: i32, value: i64, ret: i32) {
     let s = tcp(handle);
     let secs = keep_alive_secs(value as u64);
-    let r = match value {
-        0 => Err(code::INVALID_ARGUMENT),
-        _ => s.usable().and_then(|_| match s.host() {
-            Some(fd) => super::wamr::set_keep_idle(fd, secs),
-            None => Ok(()),
-        }),
-    };
-    if r.is_ok() {
-        s.kept.keep_idle = secs;
-    }
+    let r = s.usable().and_then(|_| {
+        let set = |fd| super::wamr::set_keep_idle(fd, secs);
+        set_option(s.host(), value != 0, set, &mut s.kept.keep_idle, secs)
+    });
     put_unit_result(ret, r)
 }
 
 pub unsafe fn tcp_socket_keep_alive_interval(handle: i32, ret: i32) {
     let s = tcp(handle);
-    let r = s.usable().and_then(|_| match s.host() {
-        Some(fd) => super::wamr::keep_interval(fd),
-        None => Ok(s.kept.keep_interval),
-    });
+    let r = s
+        .usable()
+        .and_then(|_| option(s.host(), super::wamr::keep_interval, s.kept.keep_interval));
     put_result(ret, 8, r.map(|secs| secs * NS), |at, v| put(at, 0, v))
 }
 
 pub unsafe fn tcp_socket_set_keep_alive_interval(handle: i32, value: i64, ret: i32) {
     let s = tcp(handle);
     let secs = keep_alive_secs(value as u64);
-    let r = match value {
-        0 => Err(code::INVALID_ARGUMENT),
-        _ => s.usable().and_then(|_| match s.host() {
-            Some(fd) => super::wamr::set_keep_interval(fd, secs),
-            None => Ok(()),
-        }),
-    };
-    if r.is_ok() {
-        s.kept.keep_interval = secs;
-    }
+    let r = s.usable().and_then(|_| {
+        let set = |fd| super::wamr::set_keep_interval(fd, secs);
+        set_option(s.host(), value != 0, set, &mut s.kept.keep_interval, secs)
+    });
     put_unit_result(ret, r)
 }
 
@@ -546,47 +532,37 @@ pub unsafe fn tcp_socket_set_hop_limit(handle: i32, value: i32, ret: i32) {
 
 pub unsafe fn tcp_socket_receive_buffer_size(handle: i32, ret: i32) {
     let s = tcp(handle);
-    let r = s.usable().and_then(|_| match s.host() {
-        Some(fd) => super::wamr::receive_buffer_size(fd),
-        None => Ok(s.kept.recv_buf),
-    });
+    let r = s
+        .usable()
+        .and_then(|_| option(s.host(), super::wamr::receive_buffer_size, s.kept.recv_buf));
     put_result(ret, 8, r, |at, v| put(at, 0, v))
 }
 
 pub unsafe fn tcp_socket_set_receive_buffer_size(handle: i32, value: i64, ret: i32) {
     let s = tcp(handle);
     let v = clamp_buffer_size(value as u64);
-    let r = s.usable().and_then(|_| match s.host() {
-        _ if value == 0 => Err(code::INVALID_ARGUMENT),
-        Some(fd) => super::wamr::set_receive_buffer_size(fd, v),
-        None => Ok(()),
+    let r = s.usable().and_then(|_| {
+        let set = |fd| super::wamr::set_receive_buffer_size(fd, v);
+        set_option(s.host(), value != 0, set, &mut s.kept.recv_buf, v)
     });
-    if r.is_ok() {
-        s.kept.recv_buf = v;
-    }
     put_unit_result(ret, r)
 }
 
 pub unsafe fn tcp_socket_send_buffer_size(handle: i32, ret: i32) {
     let s = tcp(handle);
-    let r = s.usable().and_then(|_| match s.host() {
-        Some(fd) => super::wamr::send_buffer_size(fd),
-        None => Ok(s.kept.send_buf),
-    });
+    let r = s
+        .usable()
+        .and_then(|_| option(s.host(), super::wamr::send_buffer_size, s.kept.send_buf));
     put_result(ret, 8, r, |at, v| put(at, 0, v))
 }
 
 pub unsafe fn tcp_socket_set_send_buffer_size(handle: i32, value: i64, ret: i32) {
     let s = tcp(handle);
     let v = clamp_buffer_size(value as u64);
-    let r = s.usable().and_then(|_| match s.host() {
-        _ if value == 0 => Err(code::INVALID_ARGUMENT),
-        Some(fd) => super::wamr::set_send_buffer_size(fd, v),
-        None => Ok(()),
+    let r = s.usable().and_then(|_| {
+        let set = |fd| super::wamr::set_send_buffer_size(fd, v);
+        set_option(s.host(), value != 0, set, &mut s.kept.send_buf, v)
     });
-    if r.is_ok() {
-        s.kept.send_buf = v;
-    }
     put_unit_result(ret, r)
 }
 

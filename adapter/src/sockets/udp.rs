@@ -2,8 +2,8 @@
 //! checks, limits and option clamping.
 
 use super::{
-    clamp_buffer_size, code, consumed, flat, readable, valid_family, valid_remote, wamr, Addr,
-    Network, Result,
+    clamp_buffer_size, code, consumed, flat, option, readable, set_option, valid_family,
+    valid_remote, wamr, Addr, Network, Result,
 };
 use crate::io::Pollable;
 use crate::table::Fd;
@@ -263,47 +263,29 @@ pub unsafe fn udp_socket_set_unicast_hop_limit(handle: i32, value: i32, ret: i32
 
 pub unsafe fn udp_socket_receive_buffer_size(handle: i32, ret: i32) {
     let s = udp(handle);
-    let r = match s.host() {
-        Some(fd) => super::wamr::receive_buffer_size(fd),
-        None => Ok(s.recv_buf),
-    };
+    let r = option(s.host(), super::wamr::receive_buffer_size, s.recv_buf);
     put_result(ret, 8, r, |at, v| put(at, 0, v))
 }
 
 pub unsafe fn udp_socket_set_receive_buffer_size(handle: i32, value: i64, ret: i32) {
     let s = udp(handle);
     let v = clamp_buffer_size(value as u64);
-    let r = match s.host() {
-        _ if value == 0 => Err(code::INVALID_ARGUMENT),
-        Some(fd) => super::wamr::set_receive_buffer_size(fd, v),
-        None => Ok(()),
-    };
-    if r.is_ok() {
-        s.recv_buf = v;
-    }
+    let set = |fd| super::wamr::set_receive_buffer_size(fd, v);
+    let r = set_option(s.host(), value != 0, set, &mut s.recv_buf, v);
     put_unit_result(ret, r)
 }
 
 pub unsafe fn udp_socket_send_buffer_size(handle: i32, ret: i32) {
     let s = udp(handle);
-    let r = match s.host() {
-        Some(fd) => super::wamr::send_buffer_size(fd),
-        None => Ok(s.send_buf),
-    };
+    let r = option(s.host(), super::wamr::send_buffer_size, s.send_buf);
     put_result(ret, 8, r, |at, v| put(at, 0, v))
 }
 
 pub unsafe fn udp_socket_set_send_buffer_size(handle: i32, value: i64, ret: i32) {
     let s = udp(handle);
     let v = clamp_buffer_size(value as u64);
-    let r = match s.host() {
-        _ if value == 0 => Err(code::INVALID_ARGUMENT),
-        Some(fd) => super::wamr::set_send_buffer_size(fd, v),
-        None => Ok(()),
-    };
-    if r.is_ok() {
-        s.send_buf = v;
-    }
+    let set = |fd| super::wamr::set_send_buffer_size(fd, v);
+    let r = set_option(s.host(), value != 0, set, &mut s.send_buf, v);
     put_unit_result(ret, r)
 }
 
