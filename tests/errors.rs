@@ -214,6 +214,35 @@ fn component_lowering_its_own_function() {
 }
 
 #[test]
+fn component_lowering_http() {
+    // A lowered import no preview1 host provides, reached through a bag of
+    // the component's own naming: the message names the WASI function.
+    let bytes = wat(r#"(component
+        (import "wasi:http/types@0.2.0" (instance $http (export "f" (func))))
+        (alias export $http "f" (func $f))
+        (core func $f (canon lower (func $f)))
+        (core instance $bag (export "0" (func $f)))
+        (core module $main
+            (import "actual" "0" (func))
+            (memory (export "memory") 1)
+            (func (export "wasi:cli/run@0.2.0#run") (result i32) i32.const 0))
+        (core instance $m (instantiate $main (with "actual" (instance $bag))))
+        (func $run (result (result)) (canon lift (core func $m "wasi:cli/run@0.2.0#run")))
+        (instance $r (export "run" (func $run)))
+        (export "wasi:cli/run@0.2.0" (instance $r)))"#);
+    let msg = fails(
+        "component-http",
+        &bytes,
+        &[
+            "1 function(s)",
+            "wasi:http/types@0.2.0#f",
+            "no such function",
+        ],
+    );
+    assert!(!msg.contains("actual"), "{msg}");
+}
+
+#[test]
 fn component_importing_wasi_0_3_run() {
     let bytes = wat(&command(MAIN_MODULE).replace(
         r#""wasi:cli/run@0.2.0" (instance"#,

@@ -1,9 +1,11 @@
 //! wasi-downlevel: turn a WASI 0.2 program (component or core module) into
 //! one core module that imports only `wasi_snapshot_preview1`, and run it.
 //!
-//! The stages, one module each: [`input`] finds the main module, [`link`]
-//! binds its imports, [`shrink`] keeps the adapter code they reach, [`write`]
-//! merges and validates, [`run`] executes on a preview1 runtime.
+//! The stages, one module each: [`input`] reads the component's core
+//! instantiation graph, [`link`] resolves every import of every instance
+//! (WASI functions to the adapter), [`shrink`] keeps what `_start` reaches,
+//! [`write`] merges into one module and validates, [`run`] executes on a
+//! preview1 runtime.
 
 pub mod input;
 pub mod link;

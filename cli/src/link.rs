@@ -227,6 +227,9 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
         Some(p) => Some(l.item_func(p, "the post-return function of `run`", 0)?),
         None => None,
     };
+    // A function several modules import is one problem.
+    let mut seen = std::collections::HashSet::new();
+    l.missing.retain(|m| seen.insert(m.clone()));
     if !l.missing.is_empty() {
         let mut msg = format!(
             "the program imports {} function(s) that no preview1 host provides:",
@@ -394,14 +397,19 @@ impl<'g, 'a> Linker<'g, 'a> {
         };
         if let Some(have) = self.target_type_of(&target) {
             if have != ty {
-                let sig = match &item {
-                    Item::Lower(_) | Item::ResourceDrop { .. } => {
-                        format!("WASI 0.2.{} defines it as", self.provided.version[2])
-                    }
-                    _ => "what it is bound to has type".into(),
+                let (named, sig) = match &item {
+                    Item::Lower(l) => (
+                        format!("{}#{}", l.interface, l.func),
+                        format!("WASI 0.2.{} defines it as", self.provided.version[2]),
+                    ),
+                    Item::ResourceDrop { .. } => (
+                        what.clone(),
+                        format!("WASI 0.2.{} defines it as", self.provided.version[2]),
+                    ),
+                    _ => (what.clone(), "what it is bound to has type".into()),
                 };
                 bail!(
-                    "import {what} has type {}, but {sig} {}",
+                    "import {named} has type {}, but {sig} {}",
                     show(&ty),
                     show(&have)
                 );
@@ -440,15 +448,18 @@ impl<'g, 'a> Linker<'g, 'a> {
                     }
                 }
             }
-            Item::Lower(l) => self.wasi(l, what, depth)?,
+            // Named as the WASI function, whatever the importer calls it
+            // (wit-component's fixup imports them as "actual.N").
+            Item::Lower(l) => self.wasi(l, &format!("{}#{}", l.interface, l.func), depth)?,
             Item::ResourceDrop {
                 interface,
                 resource,
             } => {
                 let field = format!("[resource-drop]{resource}");
+                let what = format!("{interface}#{field}");
                 let part = self.parts.len() - 1;
-                self.bind_wasi(interface, &field, what).map_or_else(
-                    || Target::Missing(what.into()),
+                self.bind_wasi(interface, &field, &what).map_or_else(
+                    || Target::Missing(what.clone()),
                     |index| Target::Def { part, index },
                 )
             }

@@ -8,11 +8,10 @@ use wasmparser::{
     Payload, Table, TypeRef,
 };
 
-/// An import, with its index in its kind's index space.
+/// An imported table, memory or global (the first indices of its kind).
 pub struct Import<'a> {
     pub module: &'a str,
     pub name: &'a str,
-    pub index: u32,
 }
 
 /// An imported function.
@@ -61,10 +60,9 @@ impl<'a> Module<'a> {
                 Payload::ImportSection(r) => {
                     for imp in r.into_imports() {
                         let imp = imp?;
-                        let import = |index: usize| Import {
+                        let import = Import {
                             module: imp.module,
                             name: imp.name,
-                            index: index as u32,
                         };
                         match imp.ty {
                             TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
@@ -74,15 +72,9 @@ impl<'a> Module<'a> {
                                     ty,
                                 })
                             }
-                            TypeRef::Table(_) => {
-                                m.table_imports.push(import(m.table_imports.len()))
-                            }
-                            TypeRef::Memory(_) => {
-                                m.memory_imports.push(import(m.memory_imports.len()))
-                            }
-                            TypeRef::Global(_) => {
-                                m.global_imports.push(import(m.global_imports.len()))
-                            }
+                            TypeRef::Table(_) => m.table_imports.push(import),
+                            TypeRef::Memory(_) => m.memory_imports.push(import),
+                            TypeRef::Global(_) => m.global_imports.push(import),
                             TypeRef::Tag(_) => {
                                 bail!("{what} uses exception-handling tags: not supported")
                             }
