@@ -127,8 +127,10 @@ fn poll_empty_stdin() {
     });
 }
 
-/// Every adapted example imports only preview1, validates, and keeps only
-/// the adapter code it reaches (far less than the whole adapter).
+/// Every adapted example imports only preview1, validates, keeps only the
+/// adapter code it reaches (far less than the whole adapter), and calls
+/// WASI directly: wit-component's shim table is gone, so the output has the
+/// program's one table at most.
 #[test]
 fn adapted_shape() {
     let full = wasi_downlevel::ADAPTER.len();
@@ -139,10 +141,16 @@ fn adapted_shape() {
             .validate_all(&out.wasm)
             .unwrap();
         for payload in wasmparser::Parser::new(0).parse_all(&out.wasm) {
-            if let wasmparser::Payload::ImportSection(r) = payload.unwrap() {
-                for imp in r.into_imports() {
-                    assert_eq!(imp.unwrap().module, "wasi_snapshot_preview1", "{name}");
+            match payload.unwrap() {
+                wasmparser::Payload::ImportSection(r) => {
+                    for imp in r.into_imports() {
+                        assert_eq!(imp.unwrap().module, "wasi_snapshot_preview1", "{name}");
+                    }
                 }
+                wasmparser::Payload::TableSection(r) => {
+                    assert!(r.count() <= 1, "{name}: {} tables", r.count())
+                }
+                _ => {}
             }
         }
         let main = wasi_downlevel::input::main_module(&input).unwrap();

@@ -34,9 +34,12 @@ pub struct Kept<'a> {
 impl<'a> Kept<'a> {
     /// What a reference to function `index` of `part` calls.
     pub fn func(&self, l: &Linked<'a>, part: usize, index: u32) -> Target<'a> {
-        match self.forward.get(&(part, index)) {
-            Some(t) => t.clone(),
-            None => l.func(part, index),
+        match l.func(part, index) {
+            Target::Def { part, index } => match self.forward.get(&(part, index)) {
+                Some(t) => t.clone(),
+                None => Target::Def { part, index },
+            },
+            t => t,
         }
     }
 
