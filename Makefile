@@ -10,13 +10,14 @@ STAMP := .cache/stamps
 SHIM := libc-shim/target
 WASIP2_CC := .cache/wasip2-cc/bin/wasip2-cc
 
-.PHONY: run test bench build examples shim c-examples runtimes tools targets lint clean
+.PHONY: run test bench build examples shim c-examples c-tools js-examples py-examples lang-examples \
+	runtimes tools targets lint clean
 
 # Build everything and run examples/hello on the embedded preview1 engine.
 run: build examples
 	printf 'some input data' | $(TOOL) run --env GREETING=hi $(EXAMPLES)/hello.wasm a 'b c'
 
-test: build examples c-examples runtimes tools
+test: build examples lang-examples runtimes tools
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
 	$(CARGO) fmt --manifest-path libc-shim/Cargo.toml --check
@@ -24,7 +25,7 @@ test: build examples c-examples runtimes tools
 
 # Side-by-side timings and sizes (cli/examples/bench.rs); BENCH_MIB,
 # BENCH_REPS and BENCH_CALLS scale it.
-bench: build examples c-examples runtimes tools
+bench: build examples lang-examples runtimes tools
 	$(CARGO) run --release -j$(JOBS) --example bench
 
 build: targets
@@ -51,14 +52,63 @@ shim: targets
 		-- --emit=obj=$(CURDIR)/$(SHIM)/libc_shim.o
 	rm -f $(SHIM)/liblibc_shim.a && ar rcs $(SHIM)/liblibc_shim.a $(SHIM)/libc_shim.o
 
+# Programs of the other languages' toolchains (C, JavaScript, Python), each
+# built once and rebuilt only when its sources change.
+lang-examples: c-examples js-examples py-examples
+
 # C programs for wasm32-wasip2 (Debian's clang-19; scripts/wasip2-cc.sh), with
-# and without libc-shim.
-c-examples: shim
+# and without libc-shim: our shim-read, and SQLite and Lua (sources from
+# crates.io, scripts/lang-tools.sh) with small drivers of ours.
+C := examples/target/c
+SQLITE := .cache/c-sources/sqlite
+LUA := .cache/c-sources/lua
+SQLITE_FLAGS := -DSQLITE_OS_OTHER=1 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION \
+	-DLONGDOUBLE_TYPE=double
+LUA_FLAGS := -I$(LUA) -Iexamples/c/lua-compat -include examples/c/lua-wasi.h -D_WASI_EMULATED_SIGNAL
+LUA_SOURCES = $(filter-out $(LUA)/lua.c $(LUA)/luac.c,$(wildcard $(LUA)/*.c))
+SHIM_LINK := $(SHIM)/libc_shim.o -Wl,--export=cabi_realloc
+c-examples: shim c-tools
+	$(MAKE) --no-print-directory $(C)/shim-read.wasm $(C)/shim-read-shim.wasm $(C)/sqlite-run.wasm \
+		$(C)/sqlite-run-shim.wasm $(C)/lua-run.wasm $(C)/lua-run-shim.wasm
+c-tools:
 	bash scripts/wasip2-cc.sh
-	mkdir -p examples/target/c
-	$(WASIP2_CC) -O2 -Wall -o examples/target/c/shim-read.wasm examples/c/shim-read.c
-	$(WASIP2_CC) -O2 -Wall -DSHIM -o examples/target/c/shim-read-shim.wasm examples/c/shim-read.c \
-		$(SHIM)/libc_shim.o -Wl,--export=cabi_realloc
+	bash scripts/lang-tools.sh c
+$(C)/shim-read.wasm: examples/c/shim-read.c
+	mkdir -p $(C) && $(WASIP2_CC) -O2 -Wall -o $@ $<
+$(C)/shim-read-shim.wasm: examples/c/shim-read.c $(SHIM)/libc_shim.o
+	mkdir -p $(C) && $(WASIP2_CC) -O2 -Wall -DSHIM -o $@ $< $(SHIM_LINK)
+$(C)/sqlite-run.wasm: examples/c/sqlite-run.c
+	mkdir -p $(C) && $(WASIP2_CC) -O2 -I$(SQLITE) $(SQLITE_FLAGS) -o $@ $< \
+		$(SQLITE)/sqlite3.c $(SQLITE)/wasm32-wasi-vfs.c
+$(C)/sqlite-run-shim.wasm: examples/c/sqlite-run.c $(SHIM)/libc_shim.o
+	mkdir -p $(C) && $(WASIP2_CC) -O2 -I$(SQLITE) $(SQLITE_FLAGS) -o $@ $< \
+		$(SQLITE)/sqlite3.c $(SQLITE)/wasm32-wasi-vfs.c $(SHIM_LINK)
+$(C)/lua-run.wasm: examples/c/lua-run.c examples/c/lua-wasi.c examples/c/lua-wasi.h
+	mkdir -p $(C) && $(WASIP2_CC) -O2 $(LUA_FLAGS) -o $@ examples/c/lua-run.c examples/c/lua-wasi.c \
+		$(LUA_SOURCES)
+$(C)/lua-run-shim.wasm: examples/c/lua-run.c examples/c/lua-wasi.c examples/c/lua-wasi.h $(SHIM)/libc_shim.o
+	mkdir -p $(C) && $(WASIP2_CC) -O2 $(LUA_FLAGS) -o $@ examples/c/lua-run.c examples/c/lua-wasi.c \
+		$(LUA_SOURCES) $(SHIM_LINK)
+
+# JavaScript commands (componentize-js, scripts/lang-tools.sh).
+JS := examples/target/js
+COMPONENTIZE_JS := .cache/componentize-js/node_modules/.bin/componentize-js
+js-examples:
+	bash scripts/lang-tools.sh js
+	$(MAKE) --no-print-directory $(JS)/hello.wasm $(JS)/cli.wasm $(JS)/throw.wasm
+$(JS)/%.wasm: examples/js/%.js examples/js/wit/world.wit
+	mkdir -p $(JS) && timeout 600 $(COMPONENTIZE_JS) $< --wit examples/js/wit -n command \
+		-d http fetch-event -o $@
+
+# Python commands (componentize-py, scripts/lang-tools.sh).
+PY := examples/target/python
+COMPONENTIZE_PY := .cache/componentize-py/bin/componentize-py
+py-examples:
+	bash scripts/lang-tools.sh py
+	$(MAKE) --no-print-directory $(PY)/hello.wasm $(PY)/cli.wasm $(PY)/text.wasm
+$(PY)/%.wasm: examples/python/%.py examples/python/wit/world.wit
+	mkdir -p $(PY) && timeout 600 $(COMPONENTIZE_PY) -d examples/python/wit -w command componentize \
+		-p examples/python $* -o $@
 
 # The preview1 runtimes (wasmtime, iwasm, node) and the native wasmtime CLI,
 # into .cache/runtimes, where `run --runtime X` looks first.

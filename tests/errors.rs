@@ -213,6 +213,89 @@ fn component_lowering_its_own_function() {
     fails("self-lowered", &bytes, &["x#g", "composition"]);
 }
 
+/// A helper module without memory, instantiated twice: each instance keeps
+/// its own global (the run export returns 0 only if they are separate).
+#[test]
+fn component_with_two_instances_of_one_module() {
+    let bytes = wat(r#"(component
+        (core module $counter
+            (global $n (mut i32) (i32.const 0))
+            (func (export "next") (result i32)
+                (global.set $n (i32.add (global.get $n) (i32.const 1)))
+                (global.get $n)))
+        (core instance $a (instantiate $counter))
+        (core instance $b (instantiate $counter))
+        (core module $main
+            (import "a" "next" (func $a (result i32)))
+            (import "b" "next" (func $b (result i32)))
+            (memory (export "memory") 1)
+            (func (export "wasi:cli/run@0.2.0#run") (result i32)
+                ;; a: 1, 2; b: 1. Separate state: (2 - 1) - 1 = 0.
+                (drop (call $a))
+                (i32.sub (i32.sub (call $a) (call $b)) (i32.const 1))))
+        (core instance $m (instantiate $main
+            (with "a" (instance $a))
+            (with "b" (instance $b))))
+        (func $run (result (result)) (canon lift (core func $m "wasi:cli/run@0.2.0#run")))
+        (instance $r (export "run" (func $run)))
+        (export "wasi:cli/run@0.2.0" (instance $r)))"#);
+    let dir = temp_dir("errors-two-instances");
+    let path = dir.join("in.wasm");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut cmd = Command::new(tool());
+    cmd.arg("run").arg(&path);
+    let out = run_with_timeout(&mut cmd, TIMEOUT);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn component_with_two_instances_owning_memories() {
+    // Each instance of a module that defines a memory has its own: the
+    // output could only have them with multi-memory.
+    let bytes = wat(r#"(component
+        (core module $lib (memory (export "m") 1) (func (export "f")))
+        (core instance $a (instantiate $lib))
+        (core instance $b (instantiate $lib))
+        (core module $main
+            (import "a" "f" (func))
+            (import "b" "f" (func))
+            (memory (export "memory") 1)
+            (func (export "wasi:cli/run@0.2.0#run") (result i32) i32.const 0))
+        (core instance $m (instantiate $main (with "a" (instance $a)) (with "b" (instance $b))))
+        (func $run (result (result)) (canon lift (core func $m "wasi:cli/run@0.2.0#run")))
+        (instance $r (export "run" (func $run)))
+        (export "wasi:cli/run@0.2.0" (instance $r)))"#);
+    fails(
+        "two-memories-component",
+        &bytes,
+        &["3 memories", "only one memory"],
+    );
+}
+
+#[test]
+fn component_with_its_own_resource() {
+    // A resource the component defines itself: `canon resource.new` is a
+    // built-in no preview1 host provides, named as the spec names it.
+    let bytes = wat(r#"(component
+        (type $r (resource (rep i32)))
+        (core func $new (canon resource.new $r))
+        (core instance $bag (export "new" (func $new)))
+        (core module $main
+            (import "x" "new" (func (param i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "wasi:cli/run@0.2.0#run") (result i32) i32.const 0))
+        (core instance $m (instantiate $main (with "x" (instance $bag))))
+        (func $run (result (result)) (canon lift (core func $m "wasi:cli/run@0.2.0#run")))
+        (instance $i (export "run" (func $run)))
+        (export "wasi:cli/run@0.2.0" (instance $i)))"#);
+    fails("own-resource", &bytes, &["x#new", "resource.new"]);
+}
+
 #[test]
 fn component_lowering_http() {
     // A lowered import no preview1 host provides, reached through a bag of

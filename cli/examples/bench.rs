@@ -111,6 +111,26 @@ fn time(mut cmd: Command, input: Option<&Path>) -> Duration {
     took
 }
 
+/// Runs `cmd` to the end (stdin empty, output dropped) and returns how long
+/// it took and its peak resident memory in KiB, children included.
+#[allow(clippy::zombie_processes)] // `wait4` reaps it, with its rusage.
+fn time_and_memory(mut cmd: Command) -> (Duration, u64) {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let start = Instant::now();
+    let child = cmd.spawn().unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let took = start.elapsed();
+    assert!(
+        pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    (took, usage.ru_maxrss as u64)
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -465,6 +485,67 @@ fn main() {
         pb - pa,
         (pb - pa) * 64
     );
+
+    println!("## Other languages: hello, start-up and peak memory (median of {reps})\n");
+    println!(
+        "The `hello` programs of componentize-js and componentize-py (`make lang-examples`), \
+         adapted, on each runtime, vs the component natively on wasmtime.\n"
+    );
+    println!("| program | component | adapted | native | Wasmtime | Iwasm | Embedded | Node |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (what, path) in [
+        ("JavaScript hello", examples.join("js/hello.wasm")),
+        ("Python hello", examples.join("python/hello.wasm")),
+    ] {
+        let Ok(component) = std::fs::read(&path) else {
+            println!("| {what} | missing: run `make lang-examples` | | | | | | |");
+            continue;
+        };
+        let out = work.join(format!("{}.p1.wasm", what.replace(' ', "-")));
+        let adapted_bytes = wasi_downlevel::adapt(&component).unwrap().wasm;
+        std::fs::write(&out, &adapted_bytes).unwrap();
+        let mut variants = vec![Variant {
+            wasm: path.clone(),
+            runtime: None,
+        }];
+        for rt in [
+            Runtime::Wasmtime,
+            Runtime::Iwasm,
+            Runtime::Embedded,
+            Runtime::Node,
+        ] {
+            variants.push(Variant {
+                wasm: out.clone(),
+                runtime: Some(rt),
+            });
+        }
+        let mut runs = vec![Vec::new(); variants.len()];
+        for _ in 0..reps {
+            for (v, r) in variants.iter().zip(&mut runs) {
+                r.push(time_and_memory(v.command(&data, &[])));
+            }
+        }
+        let cells: Vec<String> = runs
+            .into_iter()
+            .map(|r| {
+                let t = median(r.iter().map(|x| x.0).collect());
+                let mut m: Vec<u64> = r.iter().map(|x| x.1).collect();
+                m.sort();
+                format!(
+                    "{:.0} ms, {:.0} MiB",
+                    t.as_secs_f64() * 1e3,
+                    m[m.len() / 2] as f64 / 1024.0
+                )
+            })
+            .collect();
+        println!(
+            "| {what} | {:.1} MB | {:.1} MB | {} |",
+            component.len() as f64 / 1e6,
+            adapted_bytes.len() as f64 / 1e6,
+            cells.join(" | ")
+        );
+    }
+    println!("\nEach cell: wall time of the whole process, and its peak resident memory (with its children's).\n");
 
     println!("## Adapt time (in process, median of {reps})\n");
     println!("| input | size | time | per MB |");
