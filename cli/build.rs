@@ -9,6 +9,7 @@ mod verify;
 mod wit_abi;
 
 use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -28,7 +29,7 @@ fn main() -> Result<()> {
         println!("cargo:rerun-if-changed={}", adapter_dir.join(p).display());
     }
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
-    println!("cargo:rerun-if-changed=src/verify.rs");
+    println!("cargo:rerun-if-changed=src");
 
     // A separate target dir: the outer cargo holds a lock on its own.
     let target_dir = root.join("target").join("adapter");
@@ -78,7 +79,29 @@ fn main() -> Result<()> {
     out.push(wasm_encoder::Section::id(&section));
     wasm_encoder::Encode::encode(&section, &mut out);
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out_dir.join("adapter.wasm"), out)?;
+    std::fs::write(out_dir.join("adapter.wasm"), &out)?;
+    // This build's identity: the adapter and the linker's sources.
+    let mut id = Sha256::new();
+    id.update(&out);
+    let mut sources: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![manifest.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                sources.push(p);
+            }
+        }
+    }
+    sources.sort();
+    for p in &sources {
+        id.update(p.strip_prefix(&manifest)?.to_string_lossy().as_bytes());
+        id.update(std::fs::read(p)?);
+    }
+    let id: String = id.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(out_dir.join("build_id.rs"), format!("{id:?}"))?;
     // The adapter numbers its functions in this order (trap messages).
     let names: Vec<String> = funcs
         .iter()

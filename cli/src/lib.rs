@@ -20,6 +20,10 @@ use anyhow::Result;
 /// The adapter module, built from `adapter/` and verified by the build.
 pub const ADAPTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/adapter.wasm"));
 
+/// This build of the tool (its linker's sources and the adapter), for keys
+/// of what it produced.
+pub const BUILD_ID: &str = include!(concat!(env!("OUT_DIR"), "/build_id.rs"));
+
 /// The adapter's WASI functions (export names) in the order it numbers them.
 pub const WASI_FUNCS: &[&str] = include!(concat!(env!("OUT_DIR"), "/wasi_funcs.rs"));
 

@@ -46,7 +46,7 @@ enum Command {
         input: PathBuf,
         /// Arguments for the program.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        args: Vec<std::ffi::OsString>,
     },
 }
 
@@ -130,12 +130,40 @@ fn real_main() -> Result<i32> {
             input,
             args,
         } => {
+            // WASI 0.2 arguments are strings: as the native runner, refuse
+            // others (exit status 1, not a usage error).
+            let args = args
+                .into_iter()
+                .map(|a| {
+                    a.into_string().map_err(|a| {
+                        anyhow::anyhow!(
+                            "failed to convert {a:?} to UTF-8: WASI arguments are strings"
+                        )
+                    })
+                })
+                .collect::<Result<Vec<String>>>()?;
             let bytes = read(&input)?;
-            // A preview1 command runs as it is; anything else is adapted.
-            let wasm = if wasi_downlevel::input::is_preview1_command(&bytes) {
-                bytes
+            // A preview1 command runs as it is; anything else is adapted, or
+            // taken from the cache if this tool adapted it so before.
+            let cache = run::Cache::new();
+            let (wasm, key) = if wasi_downlevel::input::is_preview1_command(&bytes) {
+                let key = run::cache::key(&[&bytes]);
+                (bytes, key)
             } else {
-                adapt(&bytes, &input, &settings)?.wasm
+                let options = settings.options();
+                let key = run::cache::key(&[
+                    wasi_downlevel::BUILD_ID.as_bytes(),
+                    format!("{options:?}").as_bytes(),
+                    &bytes,
+                ]);
+                match cache.get(&key) {
+                    Some(wasm) => (wasm, key),
+                    None => {
+                        let wasm = adapt(&bytes, &input, &settings)?.wasm;
+                        cache.put(&key, &wasm);
+                        (wasm, key)
+                    }
+                }
             };
             let opts = run::Options {
                 runtime,
@@ -163,7 +191,7 @@ fn real_main() -> Result<i32> {
                 sockets: settings.sockets,
                 tcplisten,
             };
-            run::run(&wasm, &opts)
+            run::run(&wasm, &key, &opts)
         }
     }
 }

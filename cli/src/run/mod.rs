@@ -2,11 +2,15 @@
 //! and the exit status passed through. `embedded` is wasmi + wasmi_wasi
 //! inside the tool; the others are found on disk and given their own flags.
 
+pub mod cache;
 mod embedded;
+mod external;
+
+pub use cache::Cache;
+pub use external::exit_code;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Runtime {
@@ -50,8 +54,8 @@ impl Options {
     }
 }
 
-/// Runs `wasm` and returns its exit status.
-pub fn run(wasm: &[u8], opts: &Options) -> Result<i32> {
+/// Runs `wasm` (whose cache key is `key`) and returns its exit status.
+pub fn run(wasm: &[u8], key: &str, opts: &Options) -> Result<i32> {
     if opts.runtime != Runtime::Embedded && !opts.tcplisten.is_empty() {
         bail!("--tcplisten: only the embedded engine can preopen a listener");
     }
@@ -63,7 +67,7 @@ pub fn run(wasm: &[u8], opts: &Options) -> Result<i32> {
     }
     match opts.runtime {
         Runtime::Embedded => embedded::run(wasm, opts),
-        rt => external(rt, wasm, opts),
+        rt => external::run(rt, wasm, key, opts),
     }
 }
 
@@ -109,120 +113,4 @@ pub fn find(runtime: Runtime, explicit: Option<&Path>) -> Result<PathBuf> {
                 "cannot find `{name}`: run `make runtimes`, put it on PATH, or pass --runtime-path"
             )
         })
-}
-
-/// The launcher the `node` runtime runs: `node:wasi` with wasmtime's flags.
-const NODE_LAUNCHER: &str = include_str!("../../assets/node-wasi.mjs");
-
-fn external(runtime: Runtime, wasm: &[u8], opts: &Options) -> Result<i32> {
-    let exe = find(runtime, opts.runtime_path.as_deref())?;
-    // A private folder holding the module under the program's name, so that
-    // runtimes that pass the module's path as args[0] (iwasm) pass argv0.
-    let dir = TempDir::new()?;
-    let name = Path::new(&opts.argv0)
-        .file_name()
-        .map_or("program.wasm".into(), |n| n.to_os_string());
-    let module = dir.0.join(&name);
-    std::fs::write(&module, wasm)?;
-    let abs = |p: &Path| {
-        std::fs::canonicalize(p).with_context(|| format!("cannot open directory {}", p.display()))
-    };
-    let env = opts.env_pairs();
-    let mut cmd;
-    match runtime {
-        Runtime::Wasmtime => {
-            cmd = Command::new(exe);
-            cmd.arg("run").arg("--argv0").arg(&opts.argv0);
-            for (host, guest) in &opts.dirs {
-                cmd.arg("--dir")
-                    .arg(format!("{}::{guest}", abs(host)?.display()));
-            }
-            for (k, v) in &env {
-                cmd.arg("--env").arg(format!("{k}={v}"));
-            }
-            cmd.arg(&module);
-        }
-        Runtime::Iwasm => {
-            cmd = Command::new(exe);
-            if opts.sockets == crate::Sockets::Wamr {
-                // Loopback, the unspecified addresses (a socket bound there
-                // listens on every interface, as tests and servers do) and
-                // name lookups: what a user running tests would grant.
-                cmd.arg("--addr-pool=127.0.0.1/8,::1/128,0.0.0.0/32,::/128")
-                    .arg("--allow-resolve=*");
-            }
-            for (host, guest) in &opts.dirs {
-                cmd.arg(format!("--map-dir={guest}::{}", abs(host)?.display()));
-            }
-            for (k, v) in &env {
-                cmd.arg(format!("--env={k}={v}"));
-            }
-            // Relative to the private folder: iwasm's args[0] is the path as given.
-            cmd.current_dir(&dir.0).arg(&name);
-        }
-        Runtime::Node => {
-            let launcher = dir.0.join("node-wasi.mjs");
-            std::fs::write(&launcher, NODE_LAUNCHER)?;
-            cmd = Command::new(exe);
-            cmd.arg("--no-warnings")
-                .arg(&launcher)
-                .arg("--argv0")
-                .arg(&opts.argv0);
-            for (host, guest) in &opts.dirs {
-                cmd.arg("--dir")
-                    .arg(format!("{}::{guest}", abs(host)?.display()));
-            }
-            for (k, v) in &env {
-                cmd.arg("--env").arg(format!("{k}={v}"));
-            }
-            cmd.arg("--").arg(&module);
-        }
-        Runtime::Embedded => unreachable!(),
-    }
-    cmd.args(&opts.args);
-    // As under a native host (a Rust program ignores SIGPIPE), writing to a
-    // closed pipe must fail with EPIPE, not kill the runtime (iwasm).
-    #[cfg(unix)]
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-            Ok(())
-        });
-    }
-    let status = cmd
-        .status()
-        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
-    Ok(exit_code(status))
-}
-
-/// The status a shell would report: the code, or 128 + the signal.
-pub fn exit_code(status: std::process::ExitStatus) -> i32 {
-    #[cfg(unix)]
-    if let Some(sig) = std::os::unix::process::ExitStatusExt::signal(&status) {
-        return 128 + sig;
-    }
-    status.code().unwrap_or(1)
-}
-
-/// A folder removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<TempDir> {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "wasi-downlevel-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p)?;
-        Ok(TempDir(p))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -1,0 +1,172 @@
+//! Adapted modules kept in the user's cache directory, so a second `run` of
+//! a program starts without adapting it again, and runtimes that take a
+//! file get one that no run leaves behind.
+//!
+//! The directory is `$WASI_DOWNLEVEL_CACHE` (`off` turns caching off), else
+//! `$XDG_CACHE_HOME/wasi-downlevel`, else `~/.cache/wasi-downlevel`. Entries
+//! are named by a SHA-256 of what made them (the tool's build, the settings,
+//! the input), written to a temporary name and renamed, so concurrent runs
+//! never see half a file; the oldest go when there are more than
+//! `MAX_ENTRIES`. When the cache cannot be written (no home, a full disk)
+//! the run goes on with a private temporary folder, removed when it ends.
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// How many adapted modules the cache keeps, at least: entries used in the
+/// last `IN_USE` are never removed (a run may be about to start them).
+const MAX_ENTRIES: usize = 64;
+const IN_USE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// A content key: hex SHA-256 of the parts, each length-prefixed.
+pub fn key(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub struct Cache {
+    dir: Option<PathBuf>,
+}
+
+impl Default for Cache {
+    fn default() -> Cache {
+        Cache::new()
+    }
+}
+
+impl Cache {
+    /// The user's cache, or none when it is turned off or has no place.
+    pub fn new() -> Cache {
+        let dir = match std::env::var_os("WASI_DOWNLEVEL_CACHE") {
+            Some(d) if d == "off" => None,
+            Some(d) => Some(PathBuf::from(d)),
+            None => std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+                .map(|d| d.join("wasi-downlevel")),
+        };
+        Cache {
+            dir: dir.map(|d| d.join("adapted")),
+        }
+    }
+
+    fn entry(&self, key: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.join(key))
+    }
+
+    /// The module cached under `key`, if any (and marks it used).
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let dir = self.entry(key)?;
+        let bytes = std::fs::read(dir.join("module.wasm")).ok()?;
+        used(&dir);
+        Some(bytes)
+    }
+
+    /// Keeps `wasm` under `key`; failing that, nothing (the run goes on).
+    pub fn put(&self, key: &str, wasm: &[u8]) {
+        if let Some(dir) = self.entry(key) {
+            if write_atomically(&dir.join("module.wasm"), wasm).is_ok() {
+                self.evict();
+            }
+        }
+    }
+
+    /// A file holding `wasm` named `name` (iwasm passes the path it is given
+    /// as the program's args[0]): in the cache, or in a temporary folder.
+    pub fn file(&self, key: &str, name: &std::ffi::OsStr, wasm: &[u8]) -> Result<ModuleFile> {
+        if let Some(dir) = self.entry(key) {
+            let path = dir.join("named").join(name);
+            if path.is_file() || write_atomically(&path, wasm).is_ok() {
+                used(&dir);
+                self.evict();
+                return Ok(ModuleFile { path, temp: None });
+            }
+        }
+        let temp = TempDir::new()?;
+        let path = temp.0.join(name);
+        std::fs::write(&path, wasm).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(ModuleFile {
+            path,
+            temp: Some(temp),
+        })
+    }
+
+    /// Removes the least recently used entries beyond `MAX_ENTRIES`, but
+    /// none used in the last `IN_USE`.
+    fn evict(&self) {
+        let Some(dir) = &self.dir else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = rd
+            .flatten()
+            .filter_map(|e| Some((e.metadata().and_then(|m| m.modified()).ok()?, e.path())))
+            .collect();
+        if entries.len() <= MAX_ENTRIES {
+            return;
+        }
+        entries.sort();
+        let now = std::time::SystemTime::now();
+        for (when, p) in &entries[..entries.len() - MAX_ENTRIES] {
+            if now.duration_since(*when).is_ok_and(|age| age > IN_USE) {
+                let _ = std::fs::remove_dir_all(p);
+            }
+        }
+    }
+}
+
+/// Marks an entry used now (its folder's time orders the eviction).
+fn used(dir: &Path) {
+    let _ = std::fs::File::open(dir).and_then(|f| f.set_modified(std::time::SystemTime::now()));
+}
+
+/// Writes `bytes` to `path` through a temporary name in the same folder.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let r = std::fs::write(&temp, bytes).and_then(|_| std::fs::rename(&temp, path));
+    if r.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    r
+}
+
+/// A module's file, in the cache or in a temporary folder removed with it.
+pub struct ModuleFile {
+    pub path: PathBuf,
+    #[allow(dead_code)] // held for its Drop
+    temp: Option<TempDir>,
+}
+
+/// A folder removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Result<TempDir> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "wasi-downlevel-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&p)?;
+        Ok(TempDir(p))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
