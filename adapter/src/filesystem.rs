@@ -209,6 +209,21 @@ const OTHER_RIGHTS: u64 = !(wasi::RIGHTS_FD_READ
     | wasi::RIGHTS_FD_ALLOCATE
     | wasi::RIGHTS_FD_FILESTAT_SET_SIZE);
 
+/// The preview1 fd flags of a descriptor with these descriptor flags.
+fn fdflags(dflags: u8) -> u16 {
+    let mut f = 0;
+    if dflags & flags::FILE_INTEGRITY_SYNC != 0 {
+        f |= wasi::FDFLAGS_SYNC;
+    }
+    if dflags & flags::DATA_INTEGRITY_SYNC != 0 {
+        f |= wasi::FDFLAGS_DSYNC;
+    }
+    if dflags & flags::REQUESTED_WRITE_SYNC != 0 {
+        f |= wasi::FDFLAGS_RSYNC;
+    }
+    f
+}
+
 fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -> Result<i32> {
     let dirfd = dir(handle)?;
     // As the reference host: a directory cannot be created, exclusive or
@@ -243,16 +258,7 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
             wasi::RIGHTS_FD_DATASYNC | wasi::RIGHTS_FD_ALLOCATE | wasi::RIGHTS_FD_FILESTAT_SET_SIZE;
     }
     let base = (base & inheriting) | wanted;
-    let mut fdflags = 0;
-    if dflags & flags::FILE_INTEGRITY_SYNC != 0 {
-        fdflags |= wasi::FDFLAGS_SYNC;
-    }
-    if dflags & flags::DATA_INTEGRITY_SYNC != 0 {
-        fdflags |= wasi::FDFLAGS_DSYNC;
-    }
-    if dflags & flags::REQUESTED_WRITE_SYNC != 0 {
-        fdflags |= wasi::FDFLAGS_RSYNC;
-    }
+    let fdflags = fdflags(dflags);
     // Some hosts (Node) follow a final symlink whatever the lookup flags say;
     // a native host refuses to open one without following it.
     if lookup(path_flags) == 0 && oflags & 0b101 != 0b101 {
@@ -335,10 +341,9 @@ fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, &[u8])>> {
         if s.last && s.at >= s.len {
             return Ok(None);
         }
-        let n = unsafe { wasi::fd_readdir(s.fd, s.buf.as_mut_ptr(), s.buf.len(), s.cookie) }
-            .map_err(err)?;
+        let n = p1::readdir(s.fd, &mut s.buf, s.cookie).map_err(err)?;
         s.at = 0;
-        s.len = n.min(s.buf.len());
+        s.len = n;
         s.last = n < s.buf.len();
         if n == 0 {
             return Ok(None);
@@ -367,7 +372,7 @@ fn readlink(fd: Fd, path: &str, ret: i32) -> Result<()> {
     let mut cap = 256;
     loop {
         let mut buf: Vec<u8> = vec![0; cap];
-        let n = unsafe { wasi::path_readlink(fd, path, buf.as_mut_ptr(), cap) }.map_err(err)?;
+        let n = p1::readlink(fd, path, &mut buf).map_err(err)?;
         if n < cap {
             put_string(ret, buf.get(..n).or_trap());
             return Ok(());
@@ -434,7 +439,12 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_append_via_stream(handle: i32, ret: i32) {
-        stream(handle, flags::WRITE, Pos::Append, ret)
+        stream(
+            handle,
+            flags::WRITE,
+            Pos::Append(fdflags(desc(handle).flags)),
+            ret,
+        )
     }
 
     pub unsafe fn descriptor_advise(handle: i32, offset: i64, len: i64, advice: i32, ret: i32) {

@@ -23,6 +23,29 @@ pub enum Pollable {
     Ready,
 }
 
+#[link(wasm_import_module = "__linker__")]
+extern "C" {
+    /// [`crate::sockets::tcp::stream_io`] when the program can create a TCP
+    /// socket, else a stub: so a program without sockets imports no `sock_*`
+    /// function (hosts such as wasm3 have none).
+    fn tcp_io(send: i32, socket: i32, fd: i32, buf: i32, len: i32) -> i32;
+}
+
+/// Receives into, or sends all of, `buf[..len]` on socket `socket` (fd
+/// `fd`); how much it received.
+fn socket_io(
+    send: bool,
+    socket: i32,
+    fd: Fd,
+    buf: *mut u8,
+    len: usize,
+) -> Result<usize, p1::Errno> {
+    match unsafe { tcp_io(send as i32, socket, fd as i32, buf as i32, len as i32) } {
+        n if n >= 0 => Ok(n as usize),
+        e => Err(p1::errno(-e)),
+    }
+}
+
 /// Where a stream reads or writes.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Pos {
@@ -31,8 +54,9 @@ pub enum Pos {
     /// A file stream at its own offset, so several streams on one file
     /// never disturb each other.
     At(u64),
-    /// At the end of the file (`append-via-stream`).
-    Append,
+    /// At the end of the file (`append-via-stream`), whose fd has these
+    /// fd flags of its own.
+    Append(u16),
     /// A connected socket (its handle): `sock_recv`/`sock_send` (some hosts
     /// refuse `fd_read`/`fd_write` on sockets). Once the socket's direction
     /// has ended (the peer closed it, or the program shut it down), every
@@ -183,12 +207,7 @@ fn read_into(
         Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
         Pos::Socket(h) => {
             state::readable().retain(|&fd| fd != s.fd);
-            let iov = wasi::Iovec { buf, buf_len: len };
-            let n = unsafe { wasi::sock_recv(s.fd, &[iov], 0)? }.0;
-            if n == 0 {
-                crate::sockets::tcp::end(h, false);
-            }
-            n
+            socket_io(false, h, s.fd, buf, len)?
         }
         _ => {
             state::readable().retain(|&fd| fd != s.fd);
@@ -263,17 +282,12 @@ fn write_at(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), Stre
             s.pos = Pos::At(offset + len as u64);
         }
         // No p2 call uses the fd's own position, so appending may move it.
-        Pos::Append => {
-            unsafe { wasi::fd_seek(s.fd, 0, wasi::WHENCE_END)? };
-            p1::write_all(s.fd, buf, len)?
-        }
+        Pos::Append(flags) => p1::append_all(s.fd, buf, len, flags)?,
         Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
         Pos::Socket(h) if crate::sockets::tcp::ended(h, true) => return Err(StreamError::Closed),
-        Pos::Socket(h) => p1::send_all(s.fd, buf, len).inspect_err(|e| {
-            if *e == wasi::ERRNO_PIPE {
-                crate::sockets::tcp::end(h, true)
-            }
-        })?,
+        Pos::Socket(h) => {
+            socket_io(true, h, s.fd, buf as *mut u8, len)?;
+        }
     }
     Ok(())
 }
@@ -356,13 +370,14 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                 },
             });
         }
-        let mut events: Vec<wasi::Event> = Vec::with_capacity(subs.len());
-        match unsafe { wasi::poll_oneoff(subs.as_ptr(), events.as_mut_ptr(), subs.len()) } {
-            Ok(n) => unsafe { events.set_len(n) },
+        let events = match p1::poll_oneoff(&subs) {
+            // Nothing without a timer: the host did not wait (it cannot
+            // poll fds, or never reports events); as when it refuses.
+            Ok(events) if !events.is_empty() || wait.is_some() => events,
             // Some hosts (Node) cannot poll some fds (files, /dev/null):
             // call them ready, and let the read or write that follows wait.
             // They stay ready until read, as if a poll had found them so.
-            Err(_) => {
+            _ => {
                 for s in subs.iter().filter(|s| s.userdata != TIMER) {
                     let i = s.userdata as u32;
                     ready.push(i);
@@ -374,8 +389,12 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                 }
                 return ready;
             }
-        }
-        for e in events.iter().filter(|e| e.userdata != TIMER) {
+        };
+        // Only events for what was asked: a host's stray userdata is no index.
+        for e in events
+            .iter()
+            .filter(|e| (e.userdata as usize) < pollables.len())
+        {
             let i = e.userdata as u32;
             if !ready.contains(&i) {
                 ready.push(i);

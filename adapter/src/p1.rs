@@ -1,24 +1,81 @@
 //! Thin helpers over the preview1 calls (the `wasi` 0.11 crate's bindings)
 //! that several WASI 0.2 packages share.
+//!
+//! Calls that report a count go through [`counted`]: hosts that get
+//! preview1 wrong (browser shims that never write `nevents`, say) must cost
+//! the program an error code at worst, never a trap or a wild write.
 
 use crate::table::Fd;
+use alloc::vec::Vec;
+use wasi::wasi_snapshot_preview1 as raw;
 pub use wasi::Errno;
+
+pub fn errno(e: i32) -> Errno {
+    // `Errno` is a `repr(transparent)` u16 the crate gives no constructor for.
+    unsafe { core::mem::transmute::<u16, Errno>(e as u16) }
+}
+
+/// Runs a preview1 call that reports a count through the pointer it is
+/// given. The count is zeroed before (a host that never writes it reports
+/// nothing) and clamped to `max` after (a host cannot report more than it
+/// was given room for).
+pub fn counted(max: usize, call: impl FnOnce(i32) -> i32) -> Result<usize, Errno> {
+    let mut n: usize = 0;
+    match call(&mut n as *mut usize as i32) {
+        0 => Ok(n.min(max)),
+        e => Err(errno(e)),
+    }
+}
+
+/// Both sizes `environ_sizes_get` (when `env`) or `args_sizes_get`
+/// reports, zeroed before.
+pub fn sizes(env: bool) -> (usize, usize) {
+    let (mut count, mut size) = (0usize, 0usize);
+    let (c, s) = (
+        &mut count as *mut usize as i32,
+        &mut size as *mut usize as i32,
+    );
+    let e = unsafe {
+        if env {
+            raw::environ_sizes_get(c, s)
+        } else {
+            raw::args_sizes_get(c, s)
+        }
+    };
+    if e == 0 {
+        (count, size)
+    } else {
+        (0, 0)
+    }
+}
+
+fn iov(buf: *const u8, len: usize) -> wasi::Iovec {
+    wasi::Iovec {
+        buf: buf as *mut u8,
+        buf_len: len,
+    }
+}
 
 /// Reads into `buf[..len]` from the fd's current position; 0 means EOF.
 pub fn read(fd: Fd, buf: *mut u8, len: usize) -> Result<usize, Errno> {
-    unsafe { wasi::fd_read(fd, &[wasi::Iovec { buf, buf_len: len }]) }
+    let v = iov(buf, len);
+    counted(len, |n| unsafe {
+        raw::fd_read(fd as i32, &v as *const _ as i32, 1, n)
+    })
 }
 
-/// Hands `buf[..len]` to `write` (which returns how much it took) until all
-/// of it is gone, so a short preview1 write never loses data.
+/// Hands `buf[..len]` to `write` (given the iovec, how much is done, and
+/// where to report how much it took) until all of it is gone, so a short
+/// preview1 write never loses data.
 fn all(
     mut buf: *const u8,
     mut len: usize,
-    mut write: impl FnMut(wasi::Ciovec, u64) -> Result<usize, Errno>,
+    mut write: impl FnMut(i32, u64, i32) -> i32,
 ) -> Result<(), Errno> {
     let mut done = 0u64;
     while len > 0 {
-        let n = write(wasi::Ciovec { buf, buf_len: len }, done)?;
+        let v = iov(buf, len);
+        let n = counted(len, |out| write(&v as *const _ as i32, done, out))?;
         if n == 0 {
             return Err(wasi::ERRNO_IO);
         }
@@ -31,24 +88,106 @@ fn all(
 
 /// Writes all of `buf[..len]` at the fd's position.
 pub fn write_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
-    all(buf, len, |iov, _| unsafe { wasi::fd_write(fd, &[iov]) })
+    all(buf, len, |v, _, n| unsafe {
+        raw::fd_write(fd as i32, v, 1, n)
+    })
+}
+
+/// Appends all of `buf[..len]` to a file whose own fd flags are `flags`:
+/// from its end and with `FDFLAGS_APPEND` set for the write, since some
+/// hosts (JS shims) honour only one of the two, then with `flags` again
+/// (with it, Linux appends writes at an offset too). Not from the flags the
+/// host reports: Node reports its raw open flags there.
+pub fn append_all(fd: Fd, buf: *const u8, len: usize, flags: u16) -> Result<(), Errno> {
+    let seek = unsafe { wasi::fd_seek(fd, 0, wasi::WHENCE_END) };
+    let append = unsafe { wasi::fd_fdstat_set_flags(fd, flags | wasi::FDFLAGS_APPEND) }.is_ok();
+    if let (Err(e), false) = (seek, append) {
+        return Err(e);
+    }
+    let r = write_all(fd, buf, len);
+    if append {
+        let _ = unsafe { wasi::fd_fdstat_set_flags(fd, flags) };
+    }
+    r
 }
 
 /// Reads into `buf[..len]` at `offset`, leaving the fd's position alone.
 pub fn pread(fd: Fd, buf: *mut u8, len: usize, offset: u64) -> Result<usize, Errno> {
-    unsafe { wasi::fd_pread(fd, &[wasi::Iovec { buf, buf_len: len }], offset) }
+    let v = iov(buf, len);
+    counted(len, |n| unsafe {
+        raw::fd_pread(fd as i32, &v as *const _ as i32, 1, offset as i64, n)
+    })
 }
 
 /// Writes all of `buf[..len]` at `offset`.
 pub fn pwrite_all(fd: Fd, buf: *const u8, len: usize, offset: u64) -> Result<(), Errno> {
-    all(buf, len, |iov, done| unsafe {
-        wasi::fd_pwrite(fd, &[iov], offset + done)
+    all(buf, len, |v, done, n| unsafe {
+        raw::fd_pwrite(fd as i32, v, 1, (offset + done) as i64, n)
     })
 }
 
 /// Sends all of `buf[..len]` on a socket.
 pub fn send_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
-    all(buf, len, |iov, _| unsafe { wasi::sock_send(fd, &[iov], 0) })
+    all(buf, len, |v, _, n| unsafe {
+        raw::sock_send(fd as i32, v, 1, 0, n)
+    })
+}
+
+/// Receives into `buf[..len]` from a socket; 0 means the peer has ended.
+pub fn recv(fd: Fd, buf: *mut u8, len: usize) -> Result<usize, Errno> {
+    let v = iov(buf, len);
+    let mut flags = 0u16;
+    counted(len, |n| unsafe {
+        raw::sock_recv(
+            fd as i32,
+            &v as *const _ as i32,
+            1,
+            0,
+            n,
+            &mut flags as *mut u16 as i32,
+        )
+    })
+}
+
+/// Fills `buf` with directory entries from `cookie` on; how much it used.
+pub fn readdir(fd: Fd, buf: &mut [u8], cookie: u64) -> Result<usize, Errno> {
+    counted(buf.len(), |n| unsafe {
+        raw::fd_readdir(
+            fd as i32,
+            buf.as_mut_ptr() as i32,
+            buf.len() as i32,
+            cookie as i64,
+            n,
+        )
+    })
+}
+
+/// Reads the target of the symlink at `path` into `buf`; its length.
+pub fn readlink(fd: Fd, path: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+    counted(buf.len(), |n| unsafe {
+        raw::path_readlink(
+            fd as i32,
+            path.as_ptr() as i32,
+            path.len() as i32,
+            buf.as_mut_ptr() as i32,
+            buf.len() as i32,
+            n,
+        )
+    })
+}
+
+/// Polls `subs`; the events that occurred (at most one per subscription,
+/// and only ones the host wrote).
+pub fn poll_oneoff(subs: &[wasi::Subscription]) -> Result<Vec<wasi::Event>, Errno> {
+    let mut events: Vec<wasi::Event> = Vec::with_capacity(subs.len());
+    let out = events.as_mut_ptr();
+    let n = counted(subs.len(), |n| unsafe {
+        core::ptr::write_bytes(out, 0, subs.len());
+        raw::poll_oneoff(subs.as_ptr() as i32, out as i32, subs.len() as i32, n)
+    })?;
+    // Zeroed, so even a count the host did not back with events is defined.
+    unsafe { events.set_len(n) };
+    Ok(events)
 }
 
 pub fn monotonic_now() -> u64 {

@@ -140,6 +140,9 @@ impl<'a> Linked<'a> {
     }
 }
 
+/// The adapter's stream operation on a TCP socket (`__linker__.tcp_io`).
+const TCP_IO: &str = "wasi-downlevel:tcp-io";
+
 /// `wasi:io/streams@0.2.0` -> (`wasi:io/streams`, 0, 2, 0).
 fn split_version(module: &str) -> Option<(&str, [u32; 3])> {
     let (iface, version) = module.split_once('@')?;
@@ -165,6 +168,9 @@ struct Linker<'g, 'a> {
     warnings: Vec<String>,
     /// The allocators named by lowered imports, in order of first use.
     reallocs: Vec<Realloc>,
+    /// Whether the program can create a TCP socket (and so have streams on
+    /// one).
+    tcp: bool,
 }
 
 pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Result<Linked<'a>> {
@@ -191,6 +197,7 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
         missing: Vec::new(),
         warnings: Vec::new(),
         reallocs: Vec::new(),
+        tcp: false,
     };
     if graph.bare {
         l.bare_checks()?;
@@ -281,6 +288,20 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
             ("__linker__", "enter") => Target::Inline(Inline::SetCurrent),
             ("__linker__", "current") => Target::Inline(Inline::GetCurrent),
             ("__linker__", "text") => Target::Text,
+            ("__linker__", "tcp_io") if l.tcp => {
+                match l.module(adapter).export(TCP_IO, ExternalKind::Func) {
+                    Some(index) => Target::Def {
+                        part: adapter,
+                        index,
+                    },
+                    None => Target::Missing(format!("the adapter does not export {TCP_IO}")),
+                }
+            }
+            // Never called: without a TCP socket no stream is on one.
+            ("__linker__", "tcp_io") => Target::Stub {
+                errno: -58, // `notsup`
+                ty: l.module(adapter).types[imp.ty as usize].clone(),
+            },
             ("__linker__", "state_set") => Target::Inline(Inline::StateSet),
             ("__linker__", "sockets_wamr") => {
                 Target::Inline(Inline::Const((sockets == Sockets::Wamr) as i32))
@@ -562,6 +583,7 @@ impl<'g, 'a> Linker<'g, 'a> {
             self.missing.push(msg);
             return None;
         };
+        self.tcp |= iface == "wasi:sockets/tcp-create-socket";
         let export = format!("{iface}@0.2.{}#{field}", p.version[2]);
         if p.stubs.contains(&export.as_str()) {
             self.warnings

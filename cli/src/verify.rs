@@ -66,6 +66,10 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                                 ("__linker__", "current") => {
                                     ty.params().is_empty() && ty.results() == [ValType::I32]
                                 }
+                                ("__linker__", "tcp_io") => {
+                                    ty.params() == [ValType::I32; 5]
+                                        && ty.results() == [ValType::I32]
+                                }
                                 ("__linker__", "text") => {
                                     ty.params() == [ValType::I32; 2]
                                         && ty.results() == [ValType::I32]

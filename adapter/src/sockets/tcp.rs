@@ -90,6 +90,28 @@ pub fn end(socket: i32, write: bool) {
     }
 }
 
+/// A connected socket's stream operation, for `io` (`__linker__.tcp_io`):
+/// receives into `buf[..len]` (its count) or sends all of it (0); a
+/// negated errno when that fails. Ends the direction as it finds it ended.
+#[export_name = "wasi-downlevel:tcp-io"]
+pub unsafe extern "C" fn stream_io(send: i32, socket: i32, fd: i32, buf: i32, len: i32) -> i32 {
+    let (fd, buf, len) = (fd as Fd, buf as *mut u8, len as usize);
+    let r = if send != 0 {
+        crate::p1::send_all(fd, buf, len).map(|()| 0)
+    } else {
+        crate::p1::recv(fd, buf, len)
+    };
+    match r {
+        Ok(0) if send == 0 => end(socket, false),
+        Err(wasi::ERRNO_PIPE) if send != 0 => end(socket, true),
+        _ => {}
+    }
+    match r {
+        Ok(n) => n as i32,
+        Err(e) => -(e.raw() as i32),
+    }
+}
+
 impl TcpSocket {
     fn new(fd: Option<Fd>, v6: bool, state: Tcp, local: Addr, kept: Kept) -> TcpSocket {
         TcpSocket {

@@ -183,7 +183,8 @@ pub fn recv_from(fd: Fd, buf: &mut [u8]) -> Result<(usize, Addr)> {
         buf_len: buf.len(),
     };
     check(unsafe { sock_recv_from(fd, &iov, 1, 0, &mut from, &mut n) })?;
-    Ok((n as usize, from.addr()))
+    // Never more than the buffer, whatever the host says.
+    Ok((buf.len().min(n as usize), from.addr()))
 }
 
 /// Sends one datagram (WAMR cannot send an empty one: its `sock_send_to`
@@ -232,7 +233,9 @@ pub fn resolve(host: &[u8]) -> Result<Vec<Addr>> {
                     .map(|a| Addr { port: 0, ..a })
                     .collect())
             }
-            0 => cap = max,
+            // More room, within reason: a host's garbage count is no size.
+            0 if max <= 1 << 12 => cap = max,
+            0 => return Err(code::PERMANENT_RESOLVER_FAILURE),
             // Lookups not granted (`--allow-resolve`): as the reference host
             // answers when they are denied.
             2 | 63 | 76 => return Err(code::PERMANENT_RESOLVER_FAILURE),
