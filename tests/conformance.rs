@@ -27,12 +27,14 @@ use wasi_downlevel::run::{find, Runtime};
 /// Seconds one run of a program may take.
 const TIMEOUT: u64 = 120;
 
-const TARGETS: [Target; 5] = [
+const TARGETS: [Target; 6] = [
     Target::Native,
     Target::Adapted(Runtime::Embedded),
     Target::Adapted(Runtime::Wasmtime),
     Target::Adapted(Runtime::Iwasm),
     Target::Adapted(Runtime::Node),
+    // Lowered to WebAssembly 1.0 (`--target-features mvp`).
+    Target::Adapted(Runtime::IwasmNobulk),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -50,6 +52,7 @@ impl Target {
             Target::Adapted(Runtime::Wasmtime) => "wasmtime",
             Target::Adapted(Runtime::Iwasm) => "iwasm",
             Target::Adapted(Runtime::Node) => "node",
+            Target::Adapted(Runtime::IwasmNobulk) => "iwasm-nobulk",
         }
     }
 }
@@ -158,8 +161,11 @@ impl Run {
                 }
                 cmd = Command::new(tool());
                 cmd.arg("run").arg("--runtime").arg(target.name());
-                if rt == Runtime::Iwasm && socket_program {
+                if rt.is_wamr() && socket_program {
                     cmd.arg("--sockets").arg("wamr");
+                }
+                if rt == Runtime::IwasmNobulk {
+                    cmd.args(["--target-features", "mvp"]);
                 }
                 for (flag, on) in [
                     ("--no-tcp", self.no_tcp),

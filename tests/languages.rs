@@ -94,11 +94,19 @@ fn check(case: Case) {
         c
     };
     let (want, want_tree) = go(&case, "native", native);
-    for rt in RUNTIMES {
-        let name = format!("{rt:?}").to_lowercase();
+    // Every runtime, and lowered to WebAssembly 1.0 on the WAMR built
+    // without bulk memory.
+    let runs = RUNTIMES
+        .iter()
+        .map(|rt| (format!("{rt:?}").to_lowercase(), false))
+        .chain([("iwasm-nobulk".to_string(), true)]);
+    for (name, lower) in runs {
         let adapted = || {
             let mut c = Command::new(tool());
             c.arg("run").arg("--runtime").arg(&name);
+            if lower {
+                c.args(["--target-features", "mvp"]);
+            }
             c
         };
         let (got, got_tree) = go(&case, &name, adapted);

@@ -7,8 +7,11 @@
 //! [`write`] merges into one module and validates, [`run`] executes on a
 //! preview1 runtime.
 
+pub mod features;
 pub mod input;
+pub mod inspect;
 pub mod link;
+pub mod lower;
 pub mod module;
 pub mod run;
 pub mod shrink;
@@ -62,6 +65,9 @@ pub struct Options {
     pub no_tcp: bool,
     pub no_udp: bool,
     pub no_ip_name_lookup: bool,
+    /// The features the host accepts (`--target-features`): the output is
+    /// lowered to them. `None`: as the program's compiler left it.
+    pub target_features: Option<features::Features>,
 }
 
 /// Adapts a WASI 0.2 component or core module, with the default options.
@@ -75,8 +81,19 @@ pub fn adapt_with(input: &[u8], options: &Options) -> Result<Adapted> {
     let linked = link::link(&graph, ADAPTER, options)?;
     let kept = shrink::reachable(&linked)?;
     let wasm = write::merge(&linked, &kept, options)?;
-    Ok(Adapted {
-        wasm,
-        warnings: linked.warnings,
-    })
+    let mut warnings = linked.warnings;
+    let wasm = match options.target_features {
+        Some(target) => lower::lower(&wasm, target)?,
+        None => {
+            // Told now, rather than by the first host that refuses it.
+            if let Some(at) = features::first_use(&wasm, features::Feature::Simd128) {
+                warnings.push(format!(
+                    "the program uses SIMD (simd128), first in {at}: hosts without it (WAMR \
+                     built without SIMD, wasm3, ...) refuse the output"
+                ));
+            }
+            wasm
+        }
+    };
+    Ok(Adapted { wasm, warnings })
 }

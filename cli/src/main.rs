@@ -22,6 +22,13 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Tell what a module (or the adapted program) needs of a preview1 host,
+    /// and which known hosts run it.
+    Inspect {
+        input: PathBuf,
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Adapt in memory and run on a preview1 runtime (flags as wasmtime's).
     Run {
         #[arg(long, value_enum, default_value = "embedded")]
@@ -71,6 +78,10 @@ struct Settings {
     /// Deny name lookups: `resolve-addresses` is `permanent-resolver-failure`.
     #[arg(long)]
     no_ip_name_lookup: bool,
+    /// Lower the output to the features the host has: `mvp` (WebAssembly
+    /// 1.0), or a list such as `-bulk-memory,-sign-ext` (LLVM's names).
+    #[arg(long, value_name = "FEATURES", value_parser = wasi_downlevel::features::Features::parse)]
+    target_features: Option<wasi_downlevel::features::Features>,
 }
 
 impl Settings {
@@ -81,6 +92,7 @@ impl Settings {
             no_tcp: self.no_tcp,
             no_udp: self.no_udp,
             no_ip_name_lookup: self.no_ip_name_lookup,
+            target_features: self.target_features,
         }
     }
 }
@@ -119,6 +131,12 @@ fn real_main() -> Result<i32> {
                 .with_context(|| format!("cannot write {}", output.display()))?;
             Ok(0)
         }
+        Command::Inspect { input, settings } => {
+            let report = wasi_downlevel::inspect::report(&read(&input)?, &settings.options())
+                .with_context(|| format!("{}", input.display()))?;
+            print!("{report}");
+            Ok(0)
+        }
         Command::Run {
             runtime,
             runtime_path,
@@ -147,6 +165,12 @@ fn real_main() -> Result<i32> {
             // taken from the cache if this tool adapted it so before.
             let cache = run::Cache::new();
             let (wasm, key) = if wasi_downlevel::input::is_preview1_command(&bytes) {
+                // As it is, or lowered for the host.
+                let bytes = match settings.target_features {
+                    Some(t) => wasi_downlevel::lower::lower(&bytes, t)
+                        .with_context(|| format!("{}", input.display()))?,
+                    None => bytes,
+                };
                 let key = run::cache::key(&[&bytes]);
                 (bytes, key)
             } else {

@@ -21,7 +21,7 @@ use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, DataSection, ElementSection, Elements, EntityType,
     ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
-    Instruction, MemArg, NameMap, NameSection, TableSection, TypeSection, ValType,
+    Instruction, NameMap, NameSection, TableSection, TypeSection, ValType,
 };
 use wasmparser::{ElementKind, FuncType, Operator};
 
@@ -510,10 +510,10 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
         code.function(&init_function(sp, &starts));
     }
     if kept.uses_copy {
-        code.function(&copy_function());
+        code.function(&crate::lower::copy_function());
     }
     if kept.uses_fill {
-        code.function(&fill_function());
+        code.function(&crate::lower::fill_function());
     }
     for t in &synthesized {
         code.function(&match t {
@@ -882,10 +882,7 @@ fn text_function(texts: &[(u32, String)]) -> Function {
             f.instructions()
                 .local_get(1)
                 .i64_const(i64::from_le_bytes(word))
-                .i64_store(MemArg {
-                    offset: 8 * k as u64,
-                    ..byte()
-                });
+                .i64_store(crate::lower::mem(8 * k as u64, 0));
         }
         f.instructions()
             .i32_const(text.len() as i32)
@@ -920,99 +917,5 @@ fn realloc_function(targets: &[u32], select: u32) -> Function {
         }
     }
     f.instructions().unreachable().end();
-    f
-}
-
-fn byte() -> MemArg {
-    MemArg {
-        offset: 0,
-        align: 0,
-        target: wasm_encoder::MemArgTarget::Memory(0),
-        ordering: None,
-    }
-}
-
-/// `memory.copy` as a byte loop: (dst, src, n), overlapping ranges allowed.
-fn copy_function() -> Function {
-    let (d, s, n) = (0, 1, 2);
-    let mut f = Function::new([]);
-    f.instructions()
-        .block(BlockType::Empty)
-        .local_get(n)
-        .i32_eqz()
-        .br_if(0)
-        .local_get(d)
-        .local_get(s)
-        .i32_le_u()
-        .if_(BlockType::Empty)
-        // forwards
-        .loop_(BlockType::Empty)
-        .local_get(d)
-        .local_get(s)
-        .i32_load8_u(byte())
-        .i32_store8(byte())
-        .local_get(d)
-        .i32_const(1)
-        .i32_add()
-        .local_set(d)
-        .local_get(s)
-        .i32_const(1)
-        .i32_add()
-        .local_set(s)
-        .local_get(n)
-        .i32_const(1)
-        .i32_sub()
-        .local_tee(n)
-        .br_if(0)
-        .end()
-        .else_()
-        // backwards
-        .loop_(BlockType::Empty)
-        .local_get(n)
-        .i32_const(1)
-        .i32_sub()
-        .local_set(n)
-        .local_get(d)
-        .local_get(n)
-        .i32_add()
-        .local_get(s)
-        .local_get(n)
-        .i32_add()
-        .i32_load8_u(byte())
-        .i32_store8(byte())
-        .local_get(n)
-        .br_if(0)
-        .end()
-        .end()
-        .end()
-        .end();
-    f
-}
-
-/// `memory.fill` as a byte loop: (dst, value, n).
-fn fill_function() -> Function {
-    let (d, v, n) = (0, 1, 2);
-    let mut f = Function::new([]);
-    f.instructions()
-        .block(BlockType::Empty)
-        .local_get(n)
-        .i32_eqz()
-        .br_if(0)
-        .loop_(BlockType::Empty)
-        .local_get(d)
-        .local_get(v)
-        .i32_store8(byte())
-        .local_get(d)
-        .i32_const(1)
-        .i32_add()
-        .local_set(d)
-        .local_get(n)
-        .i32_const(1)
-        .i32_sub()
-        .local_tee(n)
-        .br_if(0)
-        .end()
-        .end()
-        .end();
     f
 }

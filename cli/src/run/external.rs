@@ -39,7 +39,7 @@ pub fn run(runtime: Runtime, wasm: &[u8], key: &str, opts: &Options) -> Result<i
             }
             cmd.arg(&module.path);
         }
-        Runtime::Iwasm => {
+        Runtime::Iwasm | Runtime::IwasmNobulk => {
             if opts.sockets == crate::Sockets::Wamr {
                 // Loopback, the unspecified addresses (a socket bound there
                 // listens on every interface, as tests and servers do) and

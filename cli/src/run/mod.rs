@@ -20,8 +20,20 @@ pub enum Runtime {
     Wasmtime,
     /// WAMR's `iwasm`.
     Iwasm,
+    /// `iwasm` built without bulk memory, reference types and SIMD, as
+    /// small embedded builds are (`make runtimes` builds it): for output
+    /// adapted with `--target-features mvp`.
+    IwasmNobulk,
     /// Node's `node:wasi` (preview1), through a small launcher.
     Node,
+}
+
+impl Runtime {
+    /// Whether it is WAMR's iwasm (any build), with WAMR's flags and socket
+    /// extension.
+    pub fn is_wamr(self) -> bool {
+        matches!(self, Runtime::Iwasm | Runtime::IwasmNobulk)
+    }
 }
 
 /// What to run and how, in the runtime-neutral form of wasmtime's flags.
@@ -59,7 +71,7 @@ pub fn run(wasm: &[u8], key: &str, opts: &Options) -> Result<i32> {
     if opts.runtime != Runtime::Embedded && !opts.tcplisten.is_empty() {
         bail!("--tcplisten: only the embedded engine can preopen a listener");
     }
-    if opts.runtime != Runtime::Iwasm && imports(wasm, "sock_open") {
+    if !opts.runtime.is_wamr() && imports(wasm, "sock_open") {
         bail!(
             "the program uses WAMR's socket extension (--sockets wamr), which only iwasm has; \
              use --runtime iwasm, or --sockets standard"
@@ -98,6 +110,7 @@ pub fn find(runtime: Runtime, explicit: Option<&Path>) -> Result<PathBuf> {
         Runtime::Embedded => bail!("the embedded engine is not an executable"),
         Runtime::Wasmtime => "wasmtime",
         Runtime::Iwasm => "iwasm",
+        Runtime::IwasmNobulk => "iwasm-nobulk",
         Runtime::Node => "node",
     };
     let cached = cache_bin().join(name);

@@ -1,0 +1,171 @@
+//! What each preview1 host we test accepts, and lowering for the hosts that
+//! lack features:
+//! - every host loads the probe of a feature (`tests/hosts/FEATURE.wat`)
+//!   exactly when `features::HOSTS` says it accepts it;
+//! - `tests/lower/ops.wat` (every rewritten instruction at its edge cases),
+//!   lowered to WebAssembly 1.0, prints on every host what the original
+//!   prints on wasmtime, and the no-bulk WAMR refuses the original;
+//! - what cannot be lowered is refused, naming the function.
+
+mod common;
+
+use common::{run_with_timeout, temp_dir, tool};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wasi_downlevel::features::{Feature, Features, ALL, HOSTS};
+
+fn here(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests")
+        .join(name)
+}
+
+/// `file` (WAT) assembled into a temporary `.wasm`.
+fn assemble(file: &Path, dir: &Path) -> PathBuf {
+    let wasm = wat::parse_file(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let out = dir.join(file.file_stem().unwrap()).with_extension("wasm");
+    std::fs::write(&out, wasm).unwrap();
+    out
+}
+
+fn run(host: &str, wasm: &Path, extra: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(tool());
+    cmd.arg("run")
+        .arg("--runtime")
+        .arg(host)
+        .args(extra)
+        .arg(wasm);
+    run_with_timeout(&mut cmd, 60)
+}
+
+#[test]
+fn host_features_are_as_the_table_says() {
+    let dir = temp_dir("hosts/probes");
+    let mut wrong = Vec::new();
+    for &f in ALL {
+        let probe = assemble(&here(&format!("hosts/{}.wat", f.name())), &dir);
+        for host in HOSTS {
+            let out = run(host.name, &probe, &[]);
+            let loads = out.status.success();
+            let says = (host.features)().has(f);
+            if loads != says {
+                wrong.push(format!(
+                    "{} {} {}, the table says it {}: {}",
+                    host.name,
+                    if loads { "runs" } else { "refuses" },
+                    f.name(),
+                    if says { "accepts it" } else { "does not" },
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn lowered_ops_print_what_the_original_prints() {
+    let dir = temp_dir("hosts/lower");
+    let ops = assemble(&here("lower/ops.wat"), &dir);
+    let want = run("wasmtime", &ops, &[]);
+    assert!(want.status.success(), "{want:?}");
+    assert!(want.stdout.len() > 1000, "ops.wat prints its results");
+    for host in HOSTS {
+        let got = run(host.name, &ops, &["--target-features", "mvp"]);
+        assert!(
+            got.status.success() && got.stdout == want.stdout,
+            "{}: lowered ops.wat differs from the original on wasmtime: {}",
+            host.name,
+            String::from_utf8_lossy(&got.stderr)
+        );
+    }
+    let refused = run("iwasm-nobulk", &ops, &[]);
+    assert!(
+        !refused.status.success(),
+        "the no-bulk WAMR ran the original: it is no test of lowering"
+    );
+}
+
+/// Each feature's probe, lowered to everything but that feature, validates
+/// without it (when it can be lowered) or is refused naming the function.
+#[test]
+fn lowering_each_feature() {
+    for &f in ALL {
+        let wasm = wat::parse_file(here(&format!("hosts/{}.wat", f.name()))).unwrap();
+        let target = Features::all().without(f);
+        match wasi_downlevel::lower::lower(&wasm, target) {
+            Ok(out) => {
+                assert!(
+                    f.lowerable(),
+                    "{} was lowered, but is not lowerable",
+                    f.name()
+                );
+                let needs = wasi_downlevel::features::needed(&out).unwrap();
+                assert!(
+                    needs.iter().all(|u| u.feature != f),
+                    "{} still needed after lowering",
+                    f.name()
+                );
+            }
+            Err(e) => {
+                let msg = format!("{e:#}");
+                assert!(
+                    !f.lowerable() || f == Feature::ReferenceTypes,
+                    "{}: {msg}",
+                    f.name()
+                );
+                assert!(
+                    msg.contains(f.name()) && (msg.contains("function") || msg.contains("section")),
+                    "{}: the error names neither the feature nor where: {msg}",
+                    f.name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn simd_cannot_be_lowered() {
+    let out = Command::new(tool())
+        .args(["adapt", "--target-features", "mvp", "-o"])
+        .arg(temp_dir("hosts/simd").join("out.wasm"))
+        .arg(common::example("simd"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("simd128") && err.contains("function") && err.contains("u32x4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn adapt_warns_of_simd() {
+    let out = Command::new(tool())
+        .args(["adapt", "-o"])
+        .arg(temp_dir("hosts/simd-warn").join("out.wasm"))
+        .arg(common::example("simd"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: the program uses SIMD") && err.contains("function"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_feature_is_named() {
+    let err = Features::parse("mvp,+bulk-memroy").unwrap_err().to_string();
+    assert!(
+        err.contains("bulk-memroy") && err.contains("known"),
+        "{err}"
+    );
+    let set = Features::parse("-bulk-memory,-sign-ext").unwrap();
+    assert!(!set.has(Feature::BulkMemory) && set.has(Feature::Simd128));
+}

@@ -1,0 +1,1 @@
+(module (memory (export "memory") 1) (func (export "_start") (memory.fill (i32.const 0) (i32.const 0) (i32.const 1))))

@@ -1,0 +1,186 @@
+;; Every instruction `--target-features mvp` rewrites, at its edge cases.
+;; Each result goes through $out (printed in hex, one per line), so the
+;; lowered module must print exactly what this one prints.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (table 4 funcref)
+  (elem (i32.const 0) $three $tail_target $three $three)
+  (type $t3 (func (result i32 i64 f64)))
+  ;; extended-const: folded when lowered.
+  (global $g (mut i32) (i32.add (i32.const 40) (i32.mul (i32.const 1) (i32.const 2))))
+
+  ;; Prints v as 16 hex digits and a newline (buffer at 0..17, iovec at 32).
+  (func $out (param $v i64) (local $i i32)
+    (local.set $i (i32.const 16))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $i)))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (i32.store8 (local.get $i)
+        (i32.load8_u offset=48 (i32.wrap_i64 (i64.and (local.get $v) (i64.const 15)))))
+      (local.set $v (i64.shr_u (local.get $v) (i64.const 4)))
+      (br $l)))
+    (i32.store8 (i32.const 16) (i32.const 10))
+    (i32.store (i32.const 32) (i32.const 0))
+    (i32.store (i32.const 36) (i32.const 17))
+    (drop (call $fd_write (i32.const 1) (i32.const 32) (i32.const 1) (i32.const 40))))
+  (data (i32.const 48) "0123456789abcdef")
+
+  ;; FNV-1a of memory [a, a+n).
+  (func $hash (param $a i32) (param $n i32) (result i64) (local $h i64)
+    (local.set $h (i64.const 0xcbf29ce484222325))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load8_u (local.get $a)))
+                             (i64.const 0x100000001b3)))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $h))
+
+  ;; A pattern in [4096, 4096+512).
+  (func $pattern (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.eq (local.get $i) (i32.const 512)))
+      (i32.store8 offset=4096 (local.get $i) (i32.mul (local.get $i) (i32.const 7)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l))))
+
+  (func $copies (local $d i32) (local $s i32) (local $n i32)
+    ;; Overlaps both ways, every small distance and length, unaligned.
+    (local.set $n (i32.const 0))
+    (loop $ln
+      (local.set $d (i32.const 0))
+      (loop $ld
+        (call $pattern)
+        (memory.copy (i32.add (i32.const 4200) (local.get $d)) (i32.const 4203) (local.get $n))
+        (call $pattern)
+        (memory.copy (i32.const 4203) (i32.add (i32.const 4200) (local.get $d)) (local.get $n))
+        (call $out (call $hash (i32.const 4096) (i32.const 512)))
+        (local.set $d (i32.add (local.get $d) (i32.const 5)))
+        (br_if $ld (i32.lt_u (local.get $d) (i32.const 45))))
+      (local.set $n (i32.add (local.get $n) (i32.const 13)))
+      (br_if $ln (i32.lt_u (local.get $n) (i32.const 120))))
+    ;; Fills: alignments, lengths, the value's low byte only.
+    (local.set $n (i32.const 0))
+    (loop $lf
+      (call $pattern)
+      (memory.fill (i32.add (i32.const 4097) (local.get $n)) (i32.const 0x1a5) (local.get $n))
+      (call $out (call $hash (i32.const 4096) (i32.const 512)))
+      (local.set $n (i32.add (local.get $n) (i32.const 11)))
+      (br_if $lf (i32.lt_u (local.get $n) (i32.const 200))))
+    ;; Up to the end of memory, and nothing at the very end.
+    (memory.fill (i32.const 131000) (i32.const 3) (i32.const 72))
+    (memory.copy (i32.const 131072) (i32.const 0) (i32.const 0))
+    (call $out (call $hash (i32.const 130990) (i32.const 82))))
+
+  (func $sign (param $x i64)
+    (call $out (i64.extend_i32_s (i32.extend8_s (i32.wrap_i64 (local.get $x)))))
+    (call $out (i64.extend_i32_s (i32.extend16_s (i32.wrap_i64 (local.get $x)))))
+    (call $out (i64.extend8_s (local.get $x)))
+    (call $out (i64.extend16_s (local.get $x)))
+    (call $out (i64.extend32_s (local.get $x))))
+
+  (func $sat64 (param $x f64)
+    (call $out (i64.extend_i32_s (i32.trunc_sat_f64_s (local.get $x))))
+    (call $out (i64.extend_i32_u (i32.trunc_sat_f64_u (local.get $x))))
+    (call $out (i64.trunc_sat_f64_s (local.get $x)))
+    (call $out (i64.trunc_sat_f64_u (local.get $x)))
+    (call $out (i64.extend_i32_s (i32.trunc_sat_f32_s (f32.demote_f64 (local.get $x)))))
+    (call $out (i64.extend_i32_u (i32.trunc_sat_f32_u (f32.demote_f64 (local.get $x)))))
+    (call $out (i64.trunc_sat_f32_s (f32.demote_f64 (local.get $x))))
+    (call $out (i64.trunc_sat_f32_u (f32.demote_f64 (local.get $x)))))
+
+  (func $three (type $t3) (i32.const 7) (i64.const -8) (f64.const 9.5))
+  (func $tail_target (type $t3) (return_call $three))
+
+  ;; Sums a multi-value result.
+  (func $sum3 (param i32 i64 f64) (result i64)
+    (i64.add (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))
+             (i64.trunc_f64_s (f64.mul (local.get 2) (f64.const 2)))))
+
+  (func $pair (param i32 i64) (result i64)
+    (i64.add (i64.extend_i32_u (local.get 0)) (local.get 1)))
+
+  (func $multi (param $k i32) (result i32 i64)
+    ;; A block with parameters and two results, left by br_if.
+    (i32.const 1) (i64.const 2)
+    (block (param i32 i64) (result i32 i64)
+      (local.get $k)
+      (br_if 0)
+      (drop) (drop)
+      (i32.const 3) (i64.const 4))
+    ;; br_table to two multi-value blocks.
+    (block (param i32 i64) (result i32 i64)
+      (block (param i32 i64) (result i32 i64)
+        (local.get $k)
+        (br_table 0 1 1))
+      (i64.const 100) (i64.add) (return))
+    ;; Out of the function from inside a block.
+    (block (param i32 i64) (result i32 i64)
+      (br 1)))
+
+  (func $loops (result i64) (local $n i32)
+    ;; A loop whose parameters carry the state.
+    (i32.const 0) (i64.const 1)
+    (loop (param i32 i64) (result i32 i64)
+      (i64.mul (i64.const 3))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get $n) (i32.const 10))))
+    (call $pair))
+
+  (func $ifs (param $c i32) (result i64)
+    (i64.const 5) (i32.const 6)
+    (if (param i64 i32) (result i64 i32) (local.get $c)
+      (then (i32.add (i32.const 1)))
+      (else (drop) (drop) (i64.const 50) (i32.const 60)))
+    (i64.extend_i32_u)
+    (i64.add)
+    ;; An if with parameters and no else passes them on.
+    (i64.const 7) (i64.const 8)
+    (if (param i64 i64) (result i64 i64) (local.get $c)
+      (then (i64.add (i64.const 1))))
+    (i64.mul)
+    (i64.add))
+
+  (func (export "_start")
+    (call $copies)
+    (call $sign (i64.const 0x7f))
+    (call $sign (i64.const 0x80))
+    (call $sign (i64.const 0xff))
+    (call $sign (i64.const 0x7fff))
+    (call $sign (i64.const 0x8000))
+    (call $sign (i64.const 0x87654321fedcba98))
+    (call $sign (i64.const 0x7fffffff))
+    (call $sat64 (f64.const nan))
+    (call $sat64 (f64.const -nan))
+    (call $sat64 (f64.const inf))
+    (call $sat64 (f64.const -inf))
+    (call $sat64 (f64.const 0))
+    (call $sat64 (f64.const -0))
+    (call $sat64 (f64.const -0.5))
+    (call $sat64 (f64.const -1))
+    (call $sat64 (f64.const -1.5))
+    (call $sat64 (f64.const 1.9))
+    (call $sat64 (f64.const 2147483647.5))
+    (call $sat64 (f64.const 2147483648))
+    (call $sat64 (f64.const -2147483648.5))
+    (call $sat64 (f64.const -2147483649))
+    (call $sat64 (f64.const 4294967295.5))
+    (call $sat64 (f64.const 4294967296))
+    (call $sat64 (f64.const 9223372036854775807))
+    (call $sat64 (f64.const -9223372036854775808))
+    (call $sat64 (f64.const -9223372036854777856))
+    (call $sat64 (f64.const 18446744073709551615))
+    (call $sat64 (f64.const 1e30))
+    (call $out (call $sum3 (call $three)))
+    (call $out (call $sum3 (call_indirect (type $t3) (i32.const 2))))
+    (call $out (call $sum3 (call_indirect (type $t3) (i32.const 1))))
+    (call $out (call $pair (call $multi (i32.const 0))))
+    (call $out (call $pair (call $multi (i32.const 1))))
+    (call $out (call $pair (call $multi (i32.const 2))))
+    (call $out (call $loops))
+    (call $out (call $ifs (i32.const 0)))
+    (call $out (call $ifs (i32.const 1)))
+    (call $out (i64.extend_i32_u (select (result i32) (i32.const 11) (i32.const 12) (global.get $g))))
+    (call $out (i64.extend_i32_u (global.get $g)))))
