@@ -29,6 +29,17 @@ pub enum Runtime {
 }
 
 impl Runtime {
+    /// Its name on the command line (`--runtime NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Embedded => "embedded",
+            Runtime::Wasmtime => "wasmtime",
+            Runtime::Iwasm => "iwasm",
+            Runtime::IwasmNobulk => "iwasm-nobulk",
+            Runtime::Node => "node",
+        }
+    }
+
     /// Whether it is WAMR's iwasm (any build), with WAMR's flags and socket
     /// extension.
     pub fn is_wamr(self) -> bool {
@@ -106,13 +117,11 @@ pub fn find(runtime: Runtime, explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    let name = match runtime {
-        Runtime::Embedded => bail!("the embedded engine is not an executable"),
-        Runtime::Wasmtime => "wasmtime",
-        Runtime::Iwasm => "iwasm",
-        Runtime::IwasmNobulk => "iwasm-nobulk",
-        Runtime::Node => "node",
-    };
+    if runtime == Runtime::Embedded {
+        bail!("the embedded engine is not an executable");
+    }
+    // Each runtime's executable is named as the runtime.
+    let name = runtime.name();
     let cached = cache_bin().join(name);
     if cached.exists() {
         return Ok(cached);
