@@ -48,11 +48,7 @@ impl Target {
     fn name(self) -> &'static str {
         match self {
             Target::Native => "native",
-            Target::Adapted(Runtime::Embedded) => "embedded",
-            Target::Adapted(Runtime::Wasmtime) => "wasmtime",
-            Target::Adapted(Runtime::Iwasm) => "iwasm",
-            Target::Adapted(Runtime::Node) => "node",
-            Target::Adapted(Runtime::IwasmNobulk) => "iwasm-nobulk",
+            Target::Adapted(rt) => rt.name(),
         }
     }
 }

@@ -34,14 +34,17 @@ fn check(case: Case) {
     let want = output(native, case.stdin);
     // Every runtime, and lowered to WebAssembly 1.0 on the WAMR built
     // without bulk memory (the SIMD example cannot be lowered).
-    let lowered = (case.program != "simd").then_some(("iwasm-nobulk", true));
+    // Then compiled ahead of time by wamrc, lowered or not.
+    let simd = case.program == "simd";
     let runs = RUNTIMES
         .iter()
-        .map(|rt| (format!("{rt:?}").to_lowercase(), false))
-        .chain(lowered.map(|(n, l)| (n.to_string(), l)));
+        .map(|rt| (rt.name(), false))
+        .chain([("iwasm-aot", false)])
+        .chain((!simd).then_some(("iwasm-nobulk", true)))
+        .chain((!simd).then_some(("iwasm-nobulk-aot", true)));
     for (rt, lower) in runs {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasi-downlevel"));
-        cmd.arg("run").arg("--runtime").arg(&rt);
+        cmd.arg("run").arg("--runtime").arg(rt);
         if lower {
             cmd.args(["--target-features", "mvp"]);
         }

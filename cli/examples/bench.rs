@@ -382,6 +382,34 @@ fn main() {
         );
     }
 
+    println!("## Ahead of time on iwasm (wamrc for this CPU): (a) p1 build, (b) adapted, (c) with libc-shim\n");
+    {
+        let variants = abc(Runtime::IwasmAot);
+        println!("| workload | (a) s | (b)/(a) | (c)/(a) |\n|---|---|---|---|");
+        for (what, a) in [
+            (
+                "file, 64 KiB reads",
+                args(&["read", "/data/big.bin", "65536"]),
+            ),
+            (
+                "file, 4 KiB reads",
+                args(&["read", "/data/big.bin", "4096"]),
+            ),
+            ("1M clock reads", args(&["clock", &calls.to_string()])),
+        ] {
+            // Compiled once, before timing.
+            measure(&variants, &data, &a, None, 1);
+            let t = measure(&variants, &data, &a, None, reps);
+            println!(
+                "| {what} | {:.3} | {:.3} | {:.3} |",
+                t[0].as_secs_f64(),
+                t[1].as_secs_f64() / t[0].as_secs_f64(),
+                t[2].as_secs_f64() / t[0].as_secs_f64()
+            );
+        }
+        println!("\nProcess start-up included; the compiled modules come from the cache.\n");
+    }
+
     println!("\n## Small calls: time per call (a run of N calls minus a run of 0), and the run of 0 (process start-up)\n");
     println!(
         "| call | runtime | (a) ns | (b) ns | (b)/(a) | (c)/(a) | start-up (a) / (b) / (c) ms |"

@@ -374,6 +374,19 @@ pub const HOSTS: &[Host] = &[
         features: wamr_base,
     },
     Host {
+        name: "iwasm-aot",
+        features: || {
+            wamr_base()
+                .with(BulkMemory)
+                .with(ReferenceTypes)
+                .with(Simd128)
+        },
+    },
+    Host {
+        name: "iwasm-nobulk-aot",
+        features: wamr_base,
+    },
+    Host {
         name: "node",
         features: || {
             Features::all()

@@ -20,7 +20,25 @@ pub fn run(runtime: Runtime, wasm: &[u8], key: &str, opts: &Options) -> Result<i
     let name = Path::new(&opts.argv0)
         .file_name()
         .map_or("program.wasm".into(), |n| n.to_os_string());
-    let module = cache.file(key, &name, wasm)?;
+    // Compiled ahead of time, and cached so, for the AOT runtimes.
+    let aot;
+    let (key, wasm) = match runtime.aot_flags() {
+        Some(flags) => {
+            let aot_key =
+                super::cache::key(&[b"wamrc", key.as_bytes(), flags.join(" ").as_bytes()]);
+            aot = match cache.get(&aot_key) {
+                Some(bytes) => bytes,
+                None => {
+                    let bytes = compile_aot(wasm, flags)?;
+                    cache.put(&aot_key, &bytes);
+                    bytes
+                }
+            };
+            (aot_key, aot.as_slice())
+        }
+        None => (key.to_string(), wasm),
+    };
+    let module = cache.file(&key, &name, wasm)?;
     let abs = |p: &Path| {
         std::fs::canonicalize(p).with_context(|| format!("cannot open directory {}", p.display()))
     };
@@ -39,7 +57,7 @@ pub fn run(runtime: Runtime, wasm: &[u8], key: &str, opts: &Options) -> Result<i
             }
             cmd.arg(&module.path);
         }
-        Runtime::Iwasm | Runtime::IwasmNobulk => {
+        Runtime::Iwasm | Runtime::IwasmNobulk | Runtime::IwasmAot | Runtime::IwasmNobulkAot => {
             if opts.sockets == crate::Sockets::Wamr {
                 // Loopback, the unspecified addresses (a socket bound there
                 // listens on every interface, as tests and servers do) and
@@ -86,6 +104,37 @@ pub fn run(runtime: Runtime, wasm: &[u8], key: &str, opts: &Options) -> Result<i
     // room), then end as the runtime ended.
     drop(module);
     end_as(status)
+}
+
+/// `wasm` compiled by `wamrc` (with `flags`) for this machine.
+fn compile_aot(wasm: &[u8], flags: &[&str]) -> Result<Vec<u8>> {
+    let wamrc = super::find_exe("wamrc")?;
+    let dir = super::cache::TempDir::new()?;
+    let (input, output) = (dir.0.join("module.wasm"), dir.0.join("module.aot"));
+    std::fs::write(&input, wasm).with_context(|| format!("cannot write {}", input.display()))?;
+    let out = Command::new(&wamrc)
+        .args(flags)
+        .arg("-o")
+        .arg(&output)
+        .arg(&input)
+        .output()
+        .with_context(|| format!("starting {}", wamrc.display()))?;
+    if !out.status.success() {
+        let path = input.display().to_string();
+        let said: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .chain(String::from_utf8_lossy(&out.stderr).lines())
+            .filter(|l| l.starts_with("wamrc") || l.contains("rror"))
+            .map(|l| l.replace(&format!("wamrc: {path}: "), ""))
+            .collect();
+        let hint = if flags.is_empty() {
+            ""
+        } else {
+            " (for a WAMR without bulk memory, adapt with --target-features mvp)"
+        };
+        anyhow::bail!("wamrc cannot compile the module{hint}: {}", said.join("; "));
+    }
+    std::fs::read(&output).with_context(|| format!("cannot read {}", output.display()))
 }
 
 /// Exits as `status` says: a runtime killed by a signal kills the tool with

@@ -24,6 +24,12 @@ pub enum Runtime {
     /// small embedded builds are (`make runtimes` builds it): for output
     /// adapted with `--target-features mvp`.
     IwasmNobulk,
+    /// `iwasm` running the module compiled ahead of time by `wamrc` (as most
+    /// devices run WAMR), for the host's CPU.
+    IwasmAot,
+    /// `iwasm-nobulk` running the module compiled by `wamrc` without bulk
+    /// memory, reference types and SIMD.
+    IwasmNobulkAot,
     /// Node's `node:wasi` (preview1), through a small launcher.
     Node,
 }
@@ -36,14 +42,41 @@ impl Runtime {
             Runtime::Wasmtime => "wasmtime",
             Runtime::Iwasm => "iwasm",
             Runtime::IwasmNobulk => "iwasm-nobulk",
+            Runtime::IwasmAot => "iwasm-aot",
+            Runtime::IwasmNobulkAot => "iwasm-nobulk-aot",
             Runtime::Node => "node",
+        }
+    }
+
+    /// The executable it runs.
+    fn executable(self) -> &'static str {
+        match self {
+            Runtime::IwasmAot => "iwasm",
+            Runtime::IwasmNobulkAot => "iwasm-nobulk",
+            rt => rt.name(),
+        }
+    }
+
+    /// For the AOT runtimes, `wamrc`'s flags for what that iwasm lacks.
+    pub fn aot_flags(self) -> Option<&'static [&'static str]> {
+        match self {
+            Runtime::IwasmAot => Some(&[]),
+            Runtime::IwasmNobulkAot => Some(&[
+                "--disable-bulk-memory",
+                "--disable-ref-types",
+                "--disable-simd",
+            ]),
+            _ => None,
         }
     }
 
     /// Whether it is WAMR's iwasm (any build), with WAMR's flags and socket
     /// extension.
     pub fn is_wamr(self) -> bool {
-        matches!(self, Runtime::Iwasm | Runtime::IwasmNobulk)
+        matches!(
+            self,
+            Runtime::Iwasm | Runtime::IwasmNobulk | Runtime::IwasmAot | Runtime::IwasmNobulkAot
+        )
     }
 }
 
@@ -120,8 +153,11 @@ pub fn find(runtime: Runtime, explicit: Option<&Path>) -> Result<PathBuf> {
     if runtime == Runtime::Embedded {
         bail!("the embedded engine is not an executable");
     }
-    // Each runtime's executable is named as the runtime.
-    let name = runtime.name();
+    find_exe(runtime.executable())
+}
+
+/// Executable `name`: in the cache, or on PATH.
+pub fn find_exe(name: &str) -> Result<PathBuf> {
     let cached = cache_bin().join(name);
     if cached.exists() {
         return Ok(cached);
