@@ -10,6 +10,8 @@
 #   CACHE_DIR/bin/iwasm-nobulk  the same without bulk memory, reference types and SIMD (WebAssembly
 #                            1.0, as small embedded builds are)
 #   node                     the system node (>= 18), for cli/assets/node-wasi.mjs
+#   chromium                 Debian's, and CACHE_DIR/web: @bjorn3/browser_wasi_shim and puppeteer-core
+#                            (npm) for examples/web and tests/web.rs
 #
 # Only package registries are used (PyPI, crates.io, Debian). Idempotent: each runtime has a stamp
 # file, so a second run does no network or build work. Concurrent runs are serialised with flock.
@@ -644,6 +646,31 @@ install_iwasm() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The browser: Chromium (Debian) and, from npm, the WASI shim the page uses and the driver the
+# tests open it with (puppeteer-core, which uses this Chromium and downloads none)
+# ---------------------------------------------------------------------------------------------
+WEB_PACKAGES=(@bjorn3/browser_wasi_shim@0.4.2 puppeteer-core@24.43.1)
+
+install_browser() {
+    command -v chromium >/dev/null 2>&1 || apt_install chromium
+    local dir="$CACHE_DIR/web"
+    local key
+    key="$(printf '%s\n' "${WEB_PACKAGES[@]}" | hash_of)"
+    if [ -f "$dir/.installed-$key" ] && [ -d "$dir/node_modules/@bjorn3/browser_wasi_shim/dist" ]; then
+        return 0
+    fi
+    command -v npm >/dev/null 2>&1 || apt_install npm
+    log "npm install ${WEB_PACKAGES[*]}"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    echo '{ "private": true }' >"$dir/package.json"
+    # No browser download: puppeteer-core never fetches one.
+    (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 timeout 600 npm install --silent --no-audit --no-fund \
+        --no-save "${WEB_PACKAGES[@]}" >&2) || die "npm install of the web packages failed"
+    touch "$dir/.installed-$key"
+}
+
+# ---------------------------------------------------------------------------------------------
 # node
 # ---------------------------------------------------------------------------------------------
 install_node() {
@@ -660,9 +687,11 @@ install_node() {
 install_wasmtime
 install_iwasm
 install_node
+install_browser
 
 printf 'wasmtime %s  %s\n' "$("$BIN/wasmtime" --version | sed 's/^wasmtime //')" "$BIN/wasmtime"
 printf 'iwasm    %s  %s\n' "$("$BIN/iwasm" --version | sed 's/^iwasm //')" "$BIN/iwasm"
 printf 'iwasm-nobulk %s  %s\n' "$("$BIN/iwasm-nobulk" --version | sed 's/^iwasm //')" "$BIN/iwasm-nobulk"
 printf 'wamrc    %s  %s\n' "$("$BIN/wamrc" --version | sed 's/^wamrc //')" "$BIN/wamrc"
 printf 'node     %s  %s\n' "$(node --version | sed 's/^v//')" "$(command -v node)"
+printf 'chromium %s  %s\n' "$(chromium --version 2>/dev/null | awk '{print $2}')" "$(command -v chromium)"

@@ -175,57 +175,6 @@ fn one_file(dir: &Path) {
     std::fs::write(dir.join("existing.txt"), "already here\n").unwrap();
 }
 
-/// A small source tree for ripgrep: nested directories, several file types,
-/// a hidden file, a .gitignore, a binary file.
-fn source_tree(dir: &Path) {
-    let files: &[(&str, &str)] = &[
-        (
-            "README.md",
-            "# Project\nA tool that adapts WASI programs.\nTODO: more docs\n",
-        ),
-        (".gitignore", "target/\n*.log\n"),
-        ("build.log", "TODO: ignored by .gitignore\n"),
-        ("target/out.txt", "TODO: ignored build output\n"),
-        (".hidden/notes.txt", "todo hidden\n"),
-        (
-            "src/main.rs",
-            "fn main() {\n    // TODO: parse arguments\n    println!(\"hello\");\n}\n",
-        ),
-        (
-            "src/lib.rs",
-            "pub fn adapt() -> u32 {\n    42 // the answer\n}\n// todo lower case\n",
-        ),
-        ("src/util/mod.rs", "pub mod strings;\n"),
-        (
-            "src/util/strings.rs",
-            "pub fn upper(s: &str) -> String {\n    s.to_uppercase() // TODO\n}\n",
-        ),
-        (
-            "docs/guide.txt",
-            "Step 1: build\nStep 2: adapt\nStep 3: run everywhere\n",
-        ),
-        ("docs/empty.txt", ""),
-    ];
-    for (path, text) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    let mut binary = vec![0u8; 4096];
-    binary.extend_from_slice(b"TODO inside binary\n");
-    std::fs::write(dir.join("docs/blob.bin"), binary).unwrap();
-    let mut many = String::new();
-    for i in 0..20_000 {
-        writeln!(
-            many,
-            "line {i} {}",
-            if i % 997 == 0 { "needle" } else { "hay" }
-        )
-        .unwrap();
-    }
-    std::fs::write(dir.join("docs/big.txt"), many).unwrap();
-}
-
 #[test]
 fn std_fs_files() {
     check(Case {
@@ -310,7 +259,7 @@ fn ripgrep_queries() {
             name: &format!("rg{i}"),
             wasm: rg.clone(),
             args: q,
-            fixture: source_tree,
+            fixture: common::source_tree,
             read_only: false,
             skip: &[],
         });

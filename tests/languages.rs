@@ -12,7 +12,6 @@ mod common;
 
 use common::{built, run_with_input, temp_dir, tool, RUNTIMES};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Command, Output};
 use wasi_downlevel::run::{find, Runtime};
 
@@ -35,24 +34,6 @@ struct Case<'a> {
     /// Run in turn on the same directory (e.g. create a database, then
     /// query and update it).
     steps: &'a [Step<'a>],
-}
-
-/// Every file under `dir`, by path, with its bytes.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                let name = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(name, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Runs every step with `command` (native or one runtime) on a fresh copy
@@ -83,7 +64,7 @@ fn go(
             TIMEOUT,
         ));
     }
-    (outs, tree(&dir))
+    (outs, common::tree(&dir))
 }
 
 fn check(case: Case) {

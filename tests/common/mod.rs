@@ -2,6 +2,8 @@
 //! with `mod common;`, so not every helper is used by every file).
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -182,4 +184,73 @@ impl Program {
         let _ = self.child.kill();
         panic!("the program did not exit in time");
     }
+}
+
+/// Every file under `dir`, by path, with its bytes.
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(name, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// A small source tree for ripgrep: nested directories, several file types,
+/// a hidden file, a .gitignore, a binary file.
+pub fn source_tree(dir: &Path) {
+    let files: &[(&str, &str)] = &[
+        (
+            "README.md",
+            "# Project\nA tool that adapts WASI programs.\nTODO: more docs\n",
+        ),
+        (".gitignore", "target/\n*.log\n"),
+        ("build.log", "TODO: ignored by .gitignore\n"),
+        ("target/out.txt", "TODO: ignored build output\n"),
+        (".hidden/notes.txt", "todo hidden\n"),
+        (
+            "src/main.rs",
+            "fn main() {\n    // TODO: parse arguments\n    println!(\"hello\");\n}\n",
+        ),
+        (
+            "src/lib.rs",
+            "pub fn adapt() -> u32 {\n    42 // the answer\n}\n// todo lower case\n",
+        ),
+        ("src/util/mod.rs", "pub mod strings;\n"),
+        (
+            "src/util/strings.rs",
+            "pub fn upper(s: &str) -> String {\n    s.to_uppercase() // TODO\n}\n",
+        ),
+        (
+            "docs/guide.txt",
+            "Step 1: build\nStep 2: adapt\nStep 3: run everywhere\n",
+        ),
+        ("docs/empty.txt", ""),
+    ];
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let mut binary = vec![0u8; 4096];
+    binary.extend_from_slice(b"TODO inside binary\n");
+    std::fs::write(dir.join("docs/blob.bin"), binary).unwrap();
+    let mut many = String::new();
+    for i in 0..20_000 {
+        writeln!(
+            many,
+            "line {i} {}",
+            if i % 997 == 0 { "needle" } else { "hay" }
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("docs/big.txt"), many).unwrap();
 }
