@@ -10,7 +10,8 @@
 #   CACHE_DIR/bin/iwasm-nobulk  the same without bulk memory, reference types and SIMD (WebAssembly
 #                            1.0, as small embedded builds are)
 #   node                     the system node (>= 18), for cli/assets/node-wasi.mjs
-#   chromium                 Debian's, and CACHE_DIR/web: @bjorn3/browser_wasi_shim and puppeteer-core
+#   chromium                 Debian's, and CACHE_DIR/web: @bjorn3/browser_wasi_shim, puppeteer-core and
+#                            @tybys/wasm-util
 #                            (npm) for examples/web and tests/web.rs
 #
 # Only package registries are used (PyPI, crates.io, Debian). Idempotent: each runtime has a stamp
@@ -649,7 +650,7 @@ install_iwasm() {
 # The browser: Chromium (Debian) and, from npm, the WASI shim the page uses and the driver the
 # tests open it with (puppeteer-core, which uses this Chromium and downloads none)
 # ---------------------------------------------------------------------------------------------
-WEB_PACKAGES=(@bjorn3/browser_wasi_shim@0.4.2 puppeteer-core@24.43.1)
+WEB_PACKAGES=(@bjorn3/browser_wasi_shim@0.4.2 puppeteer-core@24.43.1 @tybys/wasm-util@0.10.5)
 
 install_browser() {
     command -v chromium >/dev/null 2>&1 || apt_install chromium

@@ -169,3 +169,86 @@ fn unknown_feature_is_named() {
     let set = Features::parse("-bulk-memory,-sign-ext").unwrap();
     assert!(!set.has(Feature::BulkMemory) && set.has(Feature::Simd128));
 }
+
+/// A JS preview1 host that gets appending wrong (@tybys/wasm-util: its seek
+/// to the end uses the size at open, and it has no `FDFLAGS_APPEND`):
+/// `std::fs`'s file scenario (appends included) and ripgrep over a tree
+/// give exactly the native output and files. Its stdout is a character
+/// device even into a pipe and its stdin cannot be read, as
+/// `hosts/stdio-probe.wat` shows (so ripgrep, which would take it for a
+/// terminal, is given `--no-heading` on both sides).
+#[test]
+fn wasm_util_host() {
+    let drive = here("hosts/wasm-util.mjs");
+    let dir = temp_dir("hosts/wasm-util-probe");
+    let probe = assemble(&here("hosts/stdio-probe.wat"), &dir);
+    let out = run_with_timeout(
+        Command::new("node")
+            .arg(&drive)
+            .arg(&probe)
+            .arg(&dir)
+            .arg("/data")
+            .arg("probe"),
+        60,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(10 + 58),
+        "@tybys/wasm-util no longer gives stdout as a character device and stdin `notsup`"
+    );
+    let rg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/ripgrep/bin/rg.wasm");
+    type Case<'a> = (&'a str, PathBuf, &'a [&'a str], fn(&Path));
+    let cases: [Case; 2] = [
+        ("fs", common::example("fs"), &["/data", "files"], |_| {}),
+        (
+            "rg",
+            rg,
+            &["--sort", "path", "--no-heading", "-n", "TODO", "/data"],
+            common::source_tree,
+        ),
+    ];
+    for (name, wasm, args, fixture) in cases {
+        let argv0 = wasm.file_name().unwrap().to_string_lossy().into_owned();
+        let native_dir = temp_dir(&format!("hosts/wasm-util-{name}-native"));
+        fixture(&native_dir);
+        let want = run_with_timeout(
+            Command::new(
+                wasi_downlevel::run::find(wasi_downlevel::run::Runtime::Wasmtime, None).unwrap(),
+            )
+            .arg("run")
+            .arg("--dir")
+            .arg(format!("{}::/data", native_dir.display()))
+            .arg(&wasm)
+            .args(args),
+            120,
+        );
+        let dir = temp_dir(&format!("hosts/wasm-util-{name}"));
+        let adapted = dir.join("program.wasm");
+        let out = wasi_downlevel::adapt(&std::fs::read(&wasm).unwrap()).unwrap();
+        std::fs::write(&adapted, out.wasm).unwrap();
+        let data = dir.join("data");
+        std::fs::create_dir(&data).unwrap();
+        fixture(&data);
+        let got = run_with_timeout(
+            Command::new("node")
+                .arg(&drive)
+                .arg(&adapted)
+                .arg(&data)
+                .arg("/data")
+                .arg(&argv0)
+                .args(args),
+            120,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "{name} on @tybys/wasm-util (stderr: {})",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        assert_eq!(got.status.code(), want.status.code(), "{name}: exit status");
+        assert!(
+            common::tree(&data) == common::tree(&native_dir),
+            "{name}: the files left differ from the native run's"
+        );
+    }
+}

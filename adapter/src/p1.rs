@@ -93,22 +93,27 @@ pub fn write_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
     })
 }
 
-/// Appends all of `buf[..len]` to a file whose own fd flags are `flags`:
-/// from its end and with `FDFLAGS_APPEND` set for the write, since some
-/// hosts (JS shims) honour only one of the two, then with `flags` again
-/// (with it, Linux appends writes at an offset too). Not from the flags the
-/// host reports: Node reports its raw open flags there.
+/// Appends all of `buf[..len]` to a file whose own fd flags are `flags`.
+/// With `FDFLAGS_APPEND` set for the write where the host allows it (and
+/// from the end, for hosts that take the flag and ignore it), then `flags`
+/// again (with it, Linux appends writes at an offset too; the host's own
+/// report of the flags is not used: Node's are its raw open flags). Where
+/// it does not, at the size the host reports: a seek to the end can use a
+/// size the host never updated (JS shims), and overwrite.
 pub fn append_all(fd: Fd, buf: *const u8, len: usize, flags: u16) -> Result<(), Errno> {
-    let seek = unsafe { wasi::fd_seek(fd, 0, wasi::WHENCE_END) };
-    let append = unsafe { wasi::fd_fdstat_set_flags(fd, flags | wasi::FDFLAGS_APPEND) }.is_ok();
-    if let (Err(e), false) = (seek, append) {
-        return Err(e);
-    }
-    let r = write_all(fd, buf, len);
-    if append {
+    if unsafe { wasi::fd_fdstat_set_flags(fd, flags | wasi::FDFLAGS_APPEND) }.is_ok() {
+        let _ = unsafe { wasi::fd_seek(fd, 0, wasi::WHENCE_END) };
+        let r = write_all(fd, buf, len);
         let _ = unsafe { wasi::fd_fdstat_set_flags(fd, flags) };
+        return r;
     }
-    r
+    match unsafe { wasi::fd_filestat_get(fd) } {
+        Ok(stat) => pwrite_all(fd, buf, len, stat.size),
+        Err(_) => {
+            unsafe { wasi::fd_seek(fd, 0, wasi::WHENCE_END)? };
+            write_all(fd, buf, len)
+        }
+    }
 }
 
 /// Reads into `buf[..len]` at `offset`, leaving the fd's position alone.
