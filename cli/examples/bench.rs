@@ -353,7 +353,12 @@ fn main() {
             on(&adapted_shim, Runtime::Iwasm),
             on(&lowered_shim, Runtime::Iwasm),
             on(&lowered_shim, Runtime::IwasmNobulk),
+            on(&adapted, Runtime::IwasmAot),
+            on(&lowered, Runtime::IwasmAot),
+            on(&lowered, Runtime::IwasmNobulkAot),
         ];
+        // The AOT variants compile once, before timing.
+        measure(&variants[6..], &data, &args(&["clock", "0"]), None, 1);
         let a = args(&["read", "/data/big.bin", "65536"]);
         let t = measure(&variants, &data, &a, None, reps);
         println!("| variant | runtime | s | vs (b) on iwasm |\n|---|---|---|---|");
@@ -365,6 +370,9 @@ fn main() {
             ("(c) with libc-shim", "iwasm"),
             ("(c) with libc-shim, lowered", "iwasm"),
             ("(c) with libc-shim, lowered", "iwasm-nobulk"),
+            ("(b) adapted", "iwasm-aot"),
+            ("(b) adapted, lowered", "iwasm-aot"),
+            ("(b) adapted, lowered", "iwasm-nobulk-aot"),
         ]
         .iter()
         .zip(&t)
