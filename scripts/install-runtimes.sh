@@ -556,88 +556,65 @@ EOF
 }
 
 install_wamrc() {
-    local root="$CACHE_DIR/wamr"
-    local key
-    key="$( { echo "$WAMR_VERSION $WAMRX_SYS_VERSION llvm-$LLVM_MAJOR"; wamrc_cmakelists; wamrc_main_c; } | hash_of)"
-    local prefix="$root/wamrc-$WAMR_VERSION-$key"
-    if [ -f "$prefix/.installed" ] && [ -x "$prefix/wamrc" ] && [ -L "$BIN/wamrc" ] \
-        && [ "$(readlink "$BIN/wamrc")" = "../wamr/wamrc-$WAMR_VERSION-$key/wamrc" ]; then
-        return 0
-    fi
-    command -v cmake >/dev/null 2>&1 || apt_install cmake
     command -v g++ >/dev/null 2>&1 || apt_install g++
     [ -f "/usr/lib/llvm-$LLVM_MAJOR/lib/cmake/llvm/LLVMConfig.cmake" ] || apt_install "llvm-$LLVM_MAJOR-dev"
-    local wamr_src
-    wamr_src="$(find_wamr_sources)"
-    log "building wamrc $WAMR_VERSION with LLVM $LLVM_MAJOR"
-    rm -rf "$prefix"
-    mkdir -p "$prefix/main"
-    cp -R "$wamr_src" "$prefix/wasm-micro-runtime"
-    wamrc_cmakelists >"$prefix/main/CMakeLists.txt"
-    wamrc_main_c >"$prefix/main/main.c"
-    timeout 300 cmake -S "$prefix/main" -B "$prefix/build" -DCMAKE_BUILD_TYPE=Release \
-        -DWAMR_ROOT_DIR="$prefix/wasm-micro-runtime" -DLLVM_DIR="/usr/lib/llvm-$LLVM_MAJOR/lib/cmake/llvm" \
-        >"$prefix/cmake.log" 2>&1 || { tail -n 30 "$prefix/cmake.log" >&2; die "wamrc cmake configure failed"; }
-    timeout 1800 make -C "$prefix/build" -j"$JOBS" wamrc >"$prefix/make.log" 2>&1 \
-        || { tail -n 30 "$prefix/make.log" >&2; die "wamrc build failed"; }
-    cp "$prefix/build/wamrc" "$prefix/wamrc"
-    "$prefix/wamrc" --version | grep -q "wamrc $WAMR_VERSION" || die "built wamrc reports a wrong version"
-    rm -rf "$prefix/build" "$prefix/wasm-micro-runtime"
-    ln -sfn "../wamr/wamrc-$WAMR_VERSION-$key/wamrc" "$BIN/wamrc"
-    touch "$prefix/.installed"
-    local old
-    for old in "$root/wamrc-$WAMR_VERSION"-*; do
-        [ "$old" = "$prefix" ] || rm -rf "$old"
-    done
+    build_wamr wamrc wamrc wamrc_cmakelists wamrc_main_c \
+        -DCMAKE_BUILD_TYPE=Release -DLLVM_DIR="/usr/lib/llvm-$LLVM_MAJOR/lib/cmake/llvm"
 }
 
-# build_iwasm NAME CMAKE_OPTS...: builds CACHE_DIR/bin/NAME (once per settings).
-build_iwasm() {
-    local name="$1"; shift
+# build_wamr NAME TARGET LISTS MAIN CMAKE_OPTS...: WAMR's TARGET (iwasm or wamrc) built from the
+# CMakeLists.txt and main.c that the functions LISTS and MAIN write, as CACHE_DIR/bin/NAME; once per
+# settings (a key of the versions, options and both files names the build).
+build_wamr() {
+    local name="$1" target="$2" lists="$3" main="$4"
+    shift 4
     local root="$CACHE_DIR/wamr"
     local key
-    key="$( { echo "$WAMR_VERSION $WAMRX_SYS_VERSION"; printf '%s\n' "${WAMR_CMAKE_OPTS[@]}" "$@";
-              iwasm_cmakelists; iwasm_main_c; } | hash_of)"
+    key="$( { echo "$WAMR_VERSION $WAMRX_SYS_VERSION"; printf '%s\n' "$@"; "$lists"; "$main"; } | hash_of)"
     local prefix="$root/$name-$WAMR_VERSION-$key"
-    local stamp="$prefix/.installed"
-    if [ -f "$stamp" ] && [ -x "$prefix/iwasm" ] && [ -L "$BIN/$name" ] \
-        && [ "$(readlink "$BIN/$name")" = "../wamr/$name-$WAMR_VERSION-$key/iwasm" ]; then
+    if [ -f "$prefix/.installed" ] && [ -x "$prefix/$target" ] && [ -L "$BIN/$name" ] \
+        && [ "$(readlink "$BIN/$name")" = "../wamr/$name-$WAMR_VERSION-$key/$target" ]; then
         return 0
     fi
     command -v cmake >/dev/null 2>&1 || apt_install cmake
     command -v cc >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || apt_install gcc
     command -v make >/dev/null 2>&1 || apt_install make
-    case " $* " in
-        *" -DWAMR_BUILD_SIMD=1 "*) [ -f /usr/include/simde/wasm/simd128.h ] || apt_install libsimde-dev ;;
-    esac
-
     local wamr_src
     wamr_src="$(find_wamr_sources)"
     log "building $name $WAMR_VERSION from $wamr_src"
     rm -rf "$prefix"
-    mkdir -p "$prefix"
+    mkdir -p "$prefix/main"
     # WAMR's cmake writes core/version.h into its source tree: build from a private copy,
     # never from cargo's registry.
     cp -R "$wamr_src" "$prefix/wasm-micro-runtime"
-    mkdir -p "$prefix/main"
-    iwasm_cmakelists >"$prefix/main/CMakeLists.txt"
-    iwasm_main_c >"$prefix/main/main.c"
+    "$lists" >"$prefix/main/CMakeLists.txt"
+    "$main" >"$prefix/main/main.c"
     timeout 300 cmake -S "$prefix/main" -B "$prefix/build" \
-        -DWAMR_ROOT_DIR="$prefix/wasm-micro-runtime" "${WAMR_CMAKE_OPTS[@]}" "$@" \
-        >"$prefix/cmake.log" 2>&1 || { tail -n 30 "$prefix/cmake.log" >&2; die "cmake configure failed"; }
-    timeout 1800 make -C "$prefix/build" -j"$JOBS" iwasm >"$prefix/make.log" 2>&1 \
+        -DWAMR_ROOT_DIR="$prefix/wasm-micro-runtime" "$@" \
+        >"$prefix/cmake.log" 2>&1 || { tail -n 30 "$prefix/cmake.log" >&2; die "$name: cmake configure failed"; }
+    timeout 1800 make -C "$prefix/build" -j"$JOBS" "$target" >"$prefix/make.log" 2>&1 \
         || { tail -n 30 "$prefix/make.log" >&2; die "$name build failed"; }
-    cp "$prefix/build/iwasm" "$prefix/iwasm"
-    "$prefix/iwasm" --version | grep -q "iwasm $WAMR_VERSION" || die "built $name reports a wrong version"
+    cp "$prefix/build/$target" "$prefix/$target"
+    "$prefix/$target" --version | grep -q "$target $WAMR_VERSION" || die "built $name reports a wrong version"
     # Keep only the binary and the logs.
     rm -rf "$prefix/build" "$prefix/wasm-micro-runtime"
-    ln -sfn "../wamr/$name-$WAMR_VERSION-$key/iwasm" "$BIN/$name"
-    touch "$stamp"
+    ln -sfn "../wamr/$name-$WAMR_VERSION-$key/$target" "$BIN/$name"
+    touch "$prefix/.installed"
     # Drop builds of this name made with other settings.
     local old
     for old in "$root/$name-$WAMR_VERSION"-*; do
         [ "$old" = "$prefix" ] || rm -rf "$old"
     done
+}
+
+# build_iwasm NAME CMAKE_OPTS...: iwasm with the common options and these.
+build_iwasm() {
+    local name="$1"
+    shift
+    case " $* " in
+        *" -DWAMR_BUILD_SIMD=1 "*) [ -f /usr/include/simde/wasm/simd128.h ] || apt_install libsimde-dev ;;
+    esac
+    build_wamr "$name" iwasm iwasm_cmakelists iwasm_main_c "${WAMR_CMAKE_OPTS[@]}" "$@"
 }
 
 install_iwasm() {

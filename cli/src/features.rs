@@ -340,10 +340,18 @@ pub struct Host {
     pub features: fn() -> Features,
 }
 
-/// What WAMR's interpreter always has (sign-ext, saturating conversions and
-/// multi-value are not build options).
+/// What WAMR always has (sign-ext, saturating conversions and multi-value
+/// are not build options): our `iwasm-nobulk`.
 fn wamr_base() -> Features {
     Features::of(&[MutableGlobals, SignExt, NontrappingFptoint, Multivalue])
+}
+
+/// Our `iwasm`: WAMR with bulk memory, reference types and SIMD.
+fn wamr_full() -> Features {
+    wamr_base()
+        .with(BulkMemory)
+        .with(ReferenceTypes)
+        .with(Simd128)
 }
 
 pub const HOSTS: &[Host] = &[
@@ -362,25 +370,16 @@ pub const HOSTS: &[Host] = &[
     },
     Host {
         name: "iwasm",
-        features: || {
-            wamr_base()
-                .with(BulkMemory)
-                .with(ReferenceTypes)
-                .with(Simd128)
-        },
+        features: wamr_full,
     },
     Host {
         name: "iwasm-nobulk",
         features: wamr_base,
     },
+    // Compiled by wamrc for the build it runs on: what that build accepts.
     Host {
         name: "iwasm-aot",
-        features: || {
-            wamr_base()
-                .with(BulkMemory)
-                .with(ReferenceTypes)
-                .with(Simd128)
-        },
+        features: wamr_full,
     },
     Host {
         name: "iwasm-nobulk-aot",

@@ -330,6 +330,18 @@ impl<'a> Lowering<'_, 'a> {
         }
     }
 
+    /// The frame of a block passed on as it is.
+    fn unlowered_frame(&self, blockty: BlockType) -> Frame {
+        let (params, results) = self.block_types(blockty);
+        Frame {
+            kind: Kind::Block,
+            params,
+            results,
+            spilled: false,
+            has_else: false,
+        }
+    }
+
     /// Function `index`'s body, rewritten.
     fn body(
         &mut self,
@@ -410,26 +422,13 @@ impl<'a> Lowering<'_, 'a> {
                 // Exception handling is not lowered: its blocks pass as
                 // they are (the final validation names the feature).
                 Operator::TryTable { ref try_table } => {
-                    let (params, results) = self.block_types(try_table.ty);
+                    let blockty = try_table.ty;
                     out.push(RoundtripReencoder.instruction(op.clone())?);
-                    frames.push(Frame {
-                        kind: Kind::Block,
-                        params,
-                        results,
-                        spilled: false,
-                        has_else: false,
-                    });
+                    frames.push(self.unlowered_frame(blockty));
                 }
                 Operator::Try { blockty } => {
-                    let (params, results) = self.block_types(blockty);
                     out.push(RoundtripReencoder.instruction(op.clone())?);
-                    frames.push(Frame {
-                        kind: Kind::Block,
-                        params,
-                        results,
-                        spilled: false,
-                        has_else: false,
-                    });
+                    frames.push(self.unlowered_frame(blockty));
                 }
                 Operator::Delegate { .. } => {
                     frames.pop().context("delegate outside a try")?;
