@@ -22,6 +22,7 @@ test: build examples lang-examples runtimes tools
 	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
 	$(CARGO) fmt --manifest-path libc-shim/Cargo.toml --check
 	$(CARGO) test --release -j$(JOBS) -- --test-threads=2
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -j$(JOBS) -p wasi-downlevel
 
 # Side-by-side timings and sizes (cli/examples/bench.rs); BENCH_MIB,
 # BENCH_REPS and BENCH_CALLS scale it.
@@ -110,10 +111,11 @@ $(PY)/%.wasm: examples/python/%.py examples/python/wit/world.wit
 	mkdir -p $(PY) && timeout 600 $(COMPONENTIZE_PY) -d examples/python/wit -w command componentize \
 		-p examples/python $* -o $@
 
-# The preview1 runtimes (wasmtime, iwasm, node) and the native wasmtime CLI,
-# into .cache/runtimes, where `run --runtime X` looks first.
-runtimes:
-	bash scripts/install-runtimes.sh
+# The preview1 runtimes (wasmtime, both iwasm builds, wamrc, node, the
+# browser) and the native wasmtime CLI, by the tool's own installer, into
+# .cache/runtimes, where the tool run from this tree looks.
+runtimes: build
+	WASI_DOWNLEVEL_RUNTIMES=$(CURDIR)/.cache/runtimes $(TOOL) runtimes install
 
 # Real programs from crates.io that the tests run adapted (ripgrep), built
 # for wasm32-wasip2 into .cache/ripgrep; `cargo install` skips what is there.
@@ -130,6 +132,7 @@ lint: build
 	$(CARGO) fmt --all --check
 	$(CARGO) fmt --manifest-path adapter/Cargo.toml --check
 	$(CARGO) clippy --release -j$(JOBS) --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -j$(JOBS) -p wasi-downlevel
 
 clean:
 	$(CARGO) clean

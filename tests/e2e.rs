@@ -159,7 +159,7 @@ fn adapted_shape() {
     let full = wasi_downlevel::ADAPTER.len();
     for name in ["hello", "streams", "p1-dep", "poll"] {
         let input = std::fs::read(example(name)).unwrap();
-        let out = wasi_downlevel::adapt(&input).unwrap();
+        let out = wasi_downlevel::adapt(&input, &Default::default()).unwrap();
         wasmparser::Validator::new()
             .validate_all(&out.wasm)
             .unwrap();

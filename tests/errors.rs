@@ -711,3 +711,49 @@ fn run_with_missing_directory() {
     let out = run_with_timeout(&mut cmd, TIMEOUT);
     check_failure("run-dir", &out, &["cannot open directory", "no-such-dir"]);
 }
+
+/// The library's errors say their kind, for build tools to match on.
+#[test]
+fn library_error_kinds() {
+    use wasi_downlevel::{adapt, ErrorKind, Options};
+    let kind = |input: &[u8], options: &Options| adapt(input, options).unwrap_err().kind().clone();
+    let default = Options::default();
+    assert_eq!(
+        kind(b"nope", &default),
+        ErrorKind::Invalid { offset: Some(0) }
+    );
+    let mut truncated = program("");
+    truncated.truncate(truncated.len() - 3);
+    assert!(matches!(
+        kind(&truncated, &default),
+        ErrorKind::Invalid { offset: Some(o) } if o > 8
+    ));
+    match kind(
+        &program(r#"(import "wasi:http/types@0.2.0" "[constructor]fields" (func (result i32)))"#),
+        &default,
+    ) {
+        ErrorKind::MissingImports { imports } => {
+            assert_eq!(imports.len(), 1);
+            assert!(imports[0].contains("wasi:http/types"), "{imports:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let two_memories = wat(r#"(module
+        (memory (export "memory") 1) (memory 1)
+        (func (export "wasi:cli/run@0.2.0#run") (result i32) i32.const 0))"#);
+    assert_eq!(kind(&two_memories, &default), ErrorKind::Unsupported);
+    let simd = wat(r#"(module
+        (memory (export "memory") 1)
+        (func (export "wasi:cli/run@0.2.0#run") (result i32)
+          (i32x4.extract_lane 0 (v128.const i32x4 0 0 0 0))))"#);
+    let mvp = Options {
+        target_features: Some(wasi_downlevel::features::Features::parse("mvp").unwrap()),
+        ..Default::default()
+    };
+    assert_eq!(
+        kind(&simd, &mvp),
+        ErrorKind::CannotLower {
+            feature: "simd128".into()
+        }
+    );
+}

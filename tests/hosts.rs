@@ -224,7 +224,8 @@ fn wasm_util_host() {
         );
         let dir = temp_dir(&format!("hosts/wasm-util-{name}"));
         let adapted = dir.join("program.wasm");
-        let out = wasi_downlevel::adapt(&std::fs::read(&wasm).unwrap()).unwrap();
+        let out =
+            wasi_downlevel::adapt(&std::fs::read(&wasm).unwrap(), &Default::default()).unwrap();
         std::fs::write(&adapted, out.wasm).unwrap();
         let data = dir.join("data");
         std::fs::create_dir(&data).unwrap();

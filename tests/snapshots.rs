@@ -290,8 +290,8 @@ fn snapshot(name: &str) -> (Parsed, Parsed, Vec<String>) {
     let wat_path = dir.join(format!("{name}.wat"));
     let wat = std::fs::read_to_string(&wat_path).unwrap();
     let input = wat::parse_str(&wat).unwrap_or_else(|e| panic!("{}: {e}", wat_path.display()));
-    let adapted =
-        wasi_downlevel::adapt(&input).unwrap_or_else(|e| panic!("adapting {name}: {e:#}"));
+    let adapted = wasi_downlevel::adapt(&input, &Default::default())
+        .unwrap_or_else(|e| panic!("adapting {name}: {e:#}"));
     let wasm = &adapted.wasm;
 
     Validator::new()

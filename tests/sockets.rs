@@ -342,7 +342,7 @@ fn flavour_imports() {
             sockets,
             ..Default::default()
         };
-        let out = wasi_downlevel::adapt_with(&input, &options).unwrap();
+        let out = wasi_downlevel::adapt(&input, &options).unwrap();
         let mut v = Vec::new();
         for payload in wasmparser::Parser::new(0).parse_all(&out.wasm) {
             if let wasmparser::Payload::ImportSection(r) = payload.unwrap() {

@@ -245,21 +245,29 @@ fn main() {
     std::fs::create_dir_all(&data).unwrap();
     let adapted = work.join("bench.p1.wasm");
     let input = std::fs::read(&p2).expect("examples/bench: run `make examples`");
-    std::fs::write(&adapted, wasi_downlevel::adapt(&input).unwrap().wasm).unwrap();
+    std::fs::write(
+        &adapted,
+        wasi_downlevel::adapt(&input, &Default::default())
+            .unwrap()
+            .wasm,
+    )
+    .unwrap();
     let shim = examples.join("shim/wasm32-wasip2/release/bench.wasm");
     let adapted_shim = work.join("bench.shim.p1.wasm");
     let shim_core =
         std::fs::read(&shim).expect("examples/bench with libc-shim: run `make examples`");
     std::fs::write(
         &adapted_shim,
-        wasi_downlevel::adapt(&shim_core).unwrap().wasm,
+        wasi_downlevel::adapt(&shim_core, &Default::default())
+            .unwrap()
+            .wasm,
     )
     .unwrap();
     let adapted_wamr = work.join("bench.wamr.wasm");
-    let out = wasi_downlevel::adapt_with(&input, &wamr()).unwrap();
+    let out = wasi_downlevel::adapt(&input, &wamr()).unwrap();
     std::fs::write(&adapted_wamr, out.wasm).unwrap();
     let adapted_wamr_shim = work.join("bench.shim.wamr.wasm");
-    let out = wasi_downlevel::adapt_with(&shim_core, &wamr()).unwrap();
+    let out = wasi_downlevel::adapt(&shim_core, &wamr()).unwrap();
     std::fs::write(&adapted_wamr_shim, out.wasm).unwrap();
 
     // A file of `mib` MiB of varied bytes.
@@ -331,11 +339,7 @@ fn main() {
             target_features: Some(wasi_downlevel::features::Features::parse("mvp").unwrap()),
             ..Default::default()
         };
-        std::fs::write(
-            &lowered,
-            wasi_downlevel::adapt_with(&input, &mvp).unwrap().wasm,
-        )
-        .unwrap();
+        std::fs::write(&lowered, wasi_downlevel::adapt(&input, &mvp).unwrap().wasm).unwrap();
         let on = |w: &Path, rt| Variant {
             wasm: w.to_path_buf(),
             runtime: Some(rt),
@@ -343,7 +347,7 @@ fn main() {
         let lowered_shim = work.join("bench.shim.mvp.wasm");
         std::fs::write(
             &lowered_shim,
-            wasi_downlevel::adapt_with(&shim_core, &mvp).unwrap().wasm,
+            wasi_downlevel::adapt(&shim_core, &mvp).unwrap().wasm,
         )
         .unwrap();
         let variants = [
@@ -558,7 +562,9 @@ fn main() {
     ] {
         let component = std::fs::read(examples.join(format!("wasm32-wasip2/release/{name}.wasm")))
             .expect("run `make examples`");
-        let out = wasi_downlevel::adapt(&component).unwrap().wasm;
+        let out = wasi_downlevel::adapt(&component, &Default::default())
+            .unwrap()
+            .wasm;
         let (bytes, funcs) = adapter_code(&out);
         println!("| {what} | {bytes} bytes | {funcs} |");
     }
@@ -596,7 +602,9 @@ fn main() {
             continue;
         };
         let out = work.join(format!("{}.p1.wasm", what.replace(' ', "-")));
-        let adapted_bytes = wasi_downlevel::adapt(&component).unwrap().wasm;
+        let adapted_bytes = wasi_downlevel::adapt(&component, &Default::default())
+            .unwrap()
+            .wasm;
         std::fs::write(&out, &adapted_bytes).unwrap();
         let mut variants = vec![Variant {
             wasm: path.clone(),
@@ -657,7 +665,7 @@ fn main() {
             (0..reps)
                 .map(|_| {
                     let start = Instant::now();
-                    wasi_downlevel::adapt(&bytes).unwrap();
+                    wasi_downlevel::adapt(&bytes, &Default::default()).unwrap();
                     start.elapsed()
                 })
                 .collect(),

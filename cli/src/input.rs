@@ -129,7 +129,10 @@ fn by_name<'a>(module: &'a str, name: &'a str) -> Item<'a> {
 
 pub fn read(bytes: &[u8]) -> Result<Graph<'_>> {
     if !bytes.starts_with(b"\0asm") {
-        bail!("not a WebAssembly file (it does not start with the `\\0asm` magic)");
+        return Err(crate::error::tagged(
+            crate::error::ErrorKind::Invalid { offset: Some(0) },
+            "not a WebAssembly file (it does not start with the `\\0asm` magic)",
+        ));
     }
     Validator::new_with_features(WasmFeatures::all())
         .validate_all(bytes)

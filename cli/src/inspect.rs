@@ -15,7 +15,7 @@ pub fn report(bytes: &[u8], options: &crate::Options) -> Result<String> {
         writeln!(out, "a preview1 module of {} bytes", bytes.len())?;
         bytes
     } else {
-        adapted = crate::adapt_with(bytes, options)?;
+        adapted = crate::adapt(bytes, options)?;
         writeln!(
             out,
             "a WASI 0.2 program of {} bytes; adapted, a preview1 module of {} bytes",

@@ -1,12 +1,19 @@
 //! wasi-downlevel: turn a WASI 0.2 program (component or core module) into
 //! one core module that imports only `wasi_snapshot_preview1`, and run it.
 //!
+//! For build tools, the API is [`adapt`] with [`Options`] (the CLI's
+//! settings), returning the module and warnings, or an [`Error`] whose
+//! [`ErrorKind`] says what went wrong; [`inspect::report`] tells what a
+//! module needs of a host, and [`run::run`] runs one.
+//!
 //! The stages, one module each: [`input`] reads the component's core
 //! instantiation graph, [`link`] resolves every import of every instance
 //! (WASI functions to the adapter), [`shrink`] keeps what `_start` reaches,
-//! [`write`] merges into one module and validates, [`run`] executes on a
-//! preview1 runtime.
+//! [`write`](mod@write) merges into one module and validates, [`lower`]
+//! rewrites it for a host's features, [`run`] executes on a preview1
+//! runtime.
 
+mod error;
 pub mod features;
 pub mod input;
 pub mod inspect;
@@ -35,10 +42,50 @@ pub const WASI_FUNCS: &[&str] = include!(concat!(env!("OUT_DIR"), "/wasi_funcs.r
 mod texts;
 pub use texts::{Text, TEXTS};
 
+/// The WASI versions the adapter implements, e.g. `0.2.0..=0.2.12`.
+pub fn wasi_versions() -> String {
+    let newest = WASI_FUNCS
+        .iter()
+        .filter_map(|f| f.split_once('@')?.1.split_once('#'))
+        .filter_map(|(v, _)| v.strip_prefix("0.2.")?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    format!("0.2.0..=0.2.{newest}")
+}
+
+/// The SHA-256 of the adapter this build embeds, in hex.
+pub fn adapter_sha256() -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(ADAPTER)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What `--version` and the output's `producers` section say of this
+/// build: its version, the adapter's hash and the WASI it implements.
+pub fn producer_version() -> String {
+    format!(
+        "{} (adapter sha256:{}, WASI {})",
+        env!("CARGO_PKG_VERSION"),
+        &adapter_sha256()[..16],
+        wasi_versions()
+    )
+}
+
 pub struct Adapted {
     pub wasm: Vec<u8>,
     /// Things the user should know, e.g. imports the adapter only stubs.
     pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Adapted {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("Adapted")
+            .field("wasm", &format_args!("{} bytes", self.wasm.len()))
+            .field("warnings", &self.warnings)
+            .finish()
+    }
 }
 
 /// Which preview1 socket calls the output uses for `wasi:sockets`.
@@ -70,13 +117,60 @@ pub struct Options {
     pub target_features: Option<features::Features>,
 }
 
-/// Adapts a WASI 0.2 component or core module, with the default options.
-pub fn adapt(input: &[u8]) -> Result<Adapted> {
-    adapt_with(input, &Options::default())
+pub use error::{Error, ErrorKind};
+
+/// Adapts a WASI 0.2 component (or a bare core module importing WASI 0.2)
+/// into one core module that imports only `wasi_snapshot_preview1`.
+///
+/// ```
+/// // A bare core module whose `wasi:cli/run#run` prints with WASI 0.2.
+/// let program = wat::parse_str(r#"
+///   (module
+///     (import "wasi:cli/stdout@0.2.0" "get-stdout" (func $stdout (result i32)))
+///     (import "wasi:io/streams@0.2.0" "[method]output-stream.blocking-write-and-flush"
+///       (func $write (param i32 i32 i32 i32)))
+///     (memory (export "memory") 1)
+///     (data (i32.const 16) "hi\n")
+///     (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 4096))
+///     (func (export "wasi:cli/run@0.2.0#run") (result i32)
+///       (call $write (call $stdout) (i32.const 16) (i32.const 3) (i32.const 32))
+///       (i32.const 0)))
+/// "#)?;
+/// let adapted = wasi_downlevel::adapt(&program, &wasi_downlevel::Options::default())?;
+/// // Runs on any preview1 host: `iwasm out.wasm`, `wasmtime run out.wasm`, ...
+/// assert!(wasmparser::Parser::is_core_wasm(&adapted.wasm));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Errors say what they are, for a build tool to act on:
+///
+/// ```
+/// use wasi_downlevel::{adapt, ErrorKind, Options};
+///
+/// let http = wat::parse_str(r#"
+///   (module
+///     (import "wasi:http/types@0.2.0" "[constructor]fields" (func (result i32)))
+///     (memory (export "memory") 1)
+///     (func (export "wasi:cli/run@0.2.0#run") (result i32) (i32.const 0)))
+/// "#)?;
+/// let err = adapt(&http, &Options::default()).unwrap_err();
+/// match err.kind() {
+///     ErrorKind::MissingImports { imports } => {
+///         assert!(imports[0].contains("wasi:http/types"), "{}", err)
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(matches!(
+///     adapt(b"not wasm", &Options::default()).unwrap_err().kind(),
+///     ErrorKind::Invalid { offset: Some(0) }
+/// ));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn adapt(input: &[u8], options: &Options) -> std::result::Result<Adapted, Error> {
+    adapt_inner(input, options).map_err(Error::from)
 }
 
-/// Adapts a WASI 0.2 component or core module.
-pub fn adapt_with(input: &[u8], options: &Options) -> Result<Adapted> {
+fn adapt_inner(input: &[u8], options: &Options) -> Result<Adapted> {
     let graph = input::read(input)?;
     let linked = link::link(&graph, ADAPTER, options)?;
     let kept = shrink::reachable(&linked)?;

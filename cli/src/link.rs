@@ -5,6 +5,7 @@
 //! and name), a WASI resource destructor, or a preview1 function the host
 //! keeps. Anything else is an error that names the import.
 
+use crate::error::{tagged, ErrorKind};
 use crate::input::{Graph, Item, Lowered};
 use crate::module::{show, Module};
 use crate::verify::UNIMPLEMENTED_SECTION;
@@ -245,7 +246,8 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
         for m in &l.missing {
             write!(msg, "\n  {m}")?;
         }
-        bail!(msg);
+        let imports = l.missing.clone();
+        return Err(tagged(ErrorKind::MissingImports { imports }, msg));
     }
     let memory = l.memory()?;
 

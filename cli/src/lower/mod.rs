@@ -37,6 +37,21 @@ use wasmparser::{
 
 /// Rewrites `wasm` to use only `target`'s features.
 pub fn lower(wasm: &[u8], target: Features) -> Result<Vec<u8>> {
+    // Every refusal here says `cannot lower FEATURE: ...`: its kind, for the
+    // library's callers.
+    lower_module(wasm, target).map_err(|e| {
+        let message = format!("{e:#}");
+        match message.strip_prefix("cannot lower ") {
+            Some(rest) => {
+                let feature = rest.split([':', ' ']).next().unwrap_or("").to_string();
+                crate::error::tagged(crate::error::ErrorKind::CannotLower { feature }, message)
+            }
+            None => e,
+        }
+    })
+}
+
+fn lower_module(wasm: &[u8], target: Features) -> Result<Vec<u8>> {
     if let Err(e) = Validator::new_with_features(Features::all().wasmparser()).validate_all(wasm) {
         bail!(
             "not a valid module: {} (at {})",

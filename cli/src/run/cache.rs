@@ -77,7 +77,7 @@ impl Cache {
     }
 
     /// A file holding `wasm` named `name` (iwasm passes the path it is given
-    /// as the program's args[0]): in the cache, or in a temporary folder.
+    /// as the program's `args[0]`): in the cache, or in a temporary folder.
     pub fn file(&self, key: &str, name: &std::ffi::OsStr, wasm: &[u8]) -> Result<ModuleFile> {
         if let Some(dir) = self.entry(key) {
             let path = dir.join("named").join(name);

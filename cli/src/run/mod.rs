@@ -5,6 +5,7 @@
 pub mod cache;
 mod embedded;
 mod external;
+pub mod install;
 
 pub use cache::Cache;
 pub use external::exit_code;
@@ -137,12 +138,19 @@ fn imports(wasm: &[u8], name: &str) -> bool {
     })
 }
 
-/// Where `make runtimes` installs the runtimes.
-fn cache_bin() -> PathBuf {
-    match std::env::var_os("WASI_DOWNLEVEL_RUNTIMES") {
-        Some(dir) => PathBuf::from(dir).join("bin"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/runtimes/bin"),
+/// Where runtimes are looked for before PATH: the install directory
+/// (`runtimes install`), then, for a tool run from its source tree, that
+/// tree's `.cache/runtimes` (`make runtimes`).
+fn cache_bins() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = install::runtimes_dir()
+        .map(|d| d.join("bin"))
+        .into_iter()
+        .collect();
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/runtimes/bin");
+    if tree.is_dir() {
+        dirs.push(tree);
     }
+    dirs
 }
 
 /// The runtime's executable: the given path, the cache, or PATH.
@@ -158,17 +166,20 @@ pub fn find(runtime: Runtime, explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// Executable `name`: in the cache, or on PATH.
 pub fn find_exe(name: &str) -> Result<PathBuf> {
-    let cached = cache_bin().join(name);
-    if cached.exists() {
-        return Ok(cached);
-    }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
+    cache_bins()
+        .into_iter()
+        .chain(std::env::split_paths(&path))
         .map(|d| d.join(name))
         .find(|p| p.is_file())
         .with_context(|| {
+            let runtime = install::RUNTIMES
+                .iter()
+                .find(|(_, exes)| exes.contains(&name))
+                .map_or(name, |(r, _)| r);
             format!(
-                "cannot find `{name}`: run `make runtimes`, put it on PATH, or pass --runtime-path"
+                "cannot find `{name}`: install it with `wasi-downlevel runtimes install {runtime}`, \
+                 put it on PATH, or pass --runtime-path"
             )
         })
 }
