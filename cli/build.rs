@@ -31,6 +31,7 @@ fn main() -> Result<()> {
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
     println!("cargo:rerun-if-changed=src");
 
+    ensure_wasm_target();
     // A separate target dir: the outer cargo holds a lock on its own.
     let target_dir = root.join("target").join("adapter");
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -54,7 +55,11 @@ fn main() -> Result<()> {
     }
     let status = cmd.status().context("running cargo to build the adapter")?;
     if !status.success() {
-        bail!("building the adapter failed (is the wasm32-unknown-unknown target installed? `rustup target add wasm32-unknown-unknown`)");
+        bail!(
+            "building the adapter for wasm32-unknown-unknown failed: this tool needs that Rust \
+             target (`rustup target add wasm32-unknown-unknown`; without rustup, a Rust with \
+             the wasm32-unknown-unknown standard library)"
+        );
     }
     let built = target_dir.join("wasm32-unknown-unknown/release/wasi_downlevel_adapter.wasm");
     let wasm = std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
@@ -112,6 +117,31 @@ fn main() -> Result<()> {
         format!("&[{}]", names.join(", ")),
     )?;
     Ok(())
+}
+
+/// The adapter is built for `wasm32-unknown-unknown`: with rustup, add that
+/// target to this toolchain when it is missing (`cargo install` on a fresh
+/// machine), and say so.
+fn ensure_wasm_target() {
+    const TARGET: &str = "wasm32-unknown-unknown";
+    let Ok(out) = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .envs(std::env::var("RUSTUP_TOOLCHAIN").map(|t| ("RUSTUP_TOOLCHAIN", t)))
+        .output()
+    else {
+        return; // no rustup: the build below says what is missing if it fails
+    };
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == TARGET)
+    {
+        return;
+    }
+    println!("cargo:warning=wasi-downlevel embeds an adapter built for {TARGET}: adding that target with rustup");
+    let _ = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .envs(std::env::var("RUSTUP_TOOLCHAIN").map(|t| ("RUSTUP_TOOLCHAIN", t)))
+        .status();
 }
 
 fn vals(v: &[wit_abi::Val]) -> Vec<wasmparser::ValType> {

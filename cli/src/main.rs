@@ -6,7 +6,13 @@ use wasi_downlevel::Sockets;
 
 /// Run WASI 0.2 programs on WASI preview1 runtimes.
 #[derive(Parser)]
-#[command(version, long_version = long_version())]
+#[command(
+    version,
+    long_version = long_version(),
+    after_help = "Exit status: 0 when done (`run`: the program's own status, or killed by the \
+                  same signal), 1 for an error of the tool (bad input, a runtime it cannot find), \
+                  2 for a usage error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -15,6 +21,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Turn a WASI 0.2 component or core module into a preview1 core module.
+    #[command(after_help = "Examples:\n  \
+        wasi-downlevel adapt target/wasm32-wasip2/release/app.wasm -o app.p1.wasm\n  \
+        wasi-downlevel adapt --target-features mvp app.wasm -o app.mvp.wasm   \
+        # for a WAMR without bulk memory")]
     Adapt {
         input: PathBuf,
         #[arg(short, long)]
@@ -24,17 +34,25 @@ enum Command {
     },
     /// Tell what a module (or the adapted program) needs of a preview1 host,
     /// and which known hosts run it.
+    #[command(after_help = "Example:\n  wasi-downlevel inspect app.wasm")]
     Inspect {
         input: PathBuf,
         #[command(flatten)]
         settings: Settings,
     },
     /// Install the preview1 runtimes, or list where each one is found.
+    #[command(after_help = "Examples:\n  \
+        wasi-downlevel runtimes install iwasm wasmtime\n  \
+        wasi-downlevel runtimes list")]
     Runtimes {
         #[command(subcommand)]
         action: RuntimesAction,
     },
     /// Adapt in memory and run on a preview1 runtime (flags as wasmtime's).
+    #[command(after_help = "Examples:\n  \
+        wasi-downlevel run app.wasm arg1 arg2\n  \
+        wasi-downlevel run --runtime iwasm --dir .::/work --env HOME=/work app.wasm\n  \
+        CARGO_TARGET_WASM32_WASIP2_RUNNER=\"wasi-downlevel run --dir .\" cargo test --target wasm32-wasip2")]
     Run {
         #[arg(long, value_enum, default_value = "embedded")]
         runtime: Runtime,
