@@ -10,7 +10,7 @@ STAMP := .cache/stamps
 SHIM := libc-shim/target
 WASIP2_CC := .cache/wasip2-cc/bin/wasip2-cc
 
-.PHONY: run test bench build examples shim c-examples c-tools js-examples py-examples lang-examples \
+.PHONY: fuzz run test bench build examples shim c-examples c-tools js-examples py-examples lang-examples \
 	runtimes tools targets lint clean
 
 # Build everything and run examples/hello on the embedded preview1 engine.
@@ -28,6 +28,13 @@ test: build examples lang-examples runtimes tools
 # BENCH_REPS and BENCH_CALLS scale it.
 bench: build examples lang-examples runtimes tools
 	$(CARGO) run --release -j$(JOBS) --example bench
+
+# The linker's fuzz target (fuzz/, cargo-fuzz on nightly) for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 3600
+fuzz: examples
+	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked --quiet cargo-fuzz
+	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+	cd fuzz && $(CARGO) +nightly fuzz run adapt -j1 -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096
 
 build: targets
 	$(CARGO) build --release -j$(JOBS)

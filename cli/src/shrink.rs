@@ -100,6 +100,21 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
             work.push(kept.func(l, p, s));
         }
     }
+    // Every global is kept: the functions their initializers take
+    // (`ref.func`) are reached.
+    for p in 0..parts {
+        for g in &l.module(p).globals {
+            for op in g.init_expr.get_operators_reader().into_iter().flatten() {
+                if let Operator::RefFunc { function_index } = op {
+                    let t = kept.func(l, p, function_index);
+                    if !kept.referenced.contains(&t) {
+                        kept.referenced.push(t.clone());
+                    }
+                    work.push(t);
+                }
+            }
+        }
+    }
     let mut seen_tables: HashSet<Def> = HashSet::new();
     let mut seen_others: HashSet<String> = HashSet::new();
     while let Some(t) = work.pop() {
@@ -149,6 +164,8 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
             continue;
         };
         let mut tables: Vec<u32> = Vec::new();
+        // Tables of active segments that code keeps (`elem.drop` of one).
+        let mut segment_tables: Vec<Def> = Vec::new();
         for op in body.get_operators_reader()? {
             match op? {
                 Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
@@ -174,18 +191,28 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
                 } => tables.extend([dst_table, src_table]),
                 Operator::TableInit { elem_index, table } => {
                     tables.push(table);
-                    keep_segment(l, &mut kept, &mut work, part, elem_index as usize);
+                    segment_tables.extend(keep_segment(
+                        l,
+                        &mut kept,
+                        &mut work,
+                        part,
+                        elem_index as usize,
+                    ));
                 }
-                Operator::ElemDrop { elem_index } => {
-                    keep_segment(l, &mut kept, &mut work, part, elem_index as usize)
-                }
+                Operator::ElemDrop { elem_index } => segment_tables.extend(keep_segment(
+                    l,
+                    &mut kept,
+                    &mut work,
+                    part,
+                    elem_index as usize,
+                )),
                 Operator::MemoryCopy { .. } if part == l.adapter() => kept.uses_copy = true,
                 Operator::MemoryFill { .. } if part == l.adapter() => kept.uses_fill = true,
                 _ => {}
             }
         }
-        for t in tables {
-            let def = l.table(part, t);
+        let defs = tables.into_iter().map(|t| l.table(part, t));
+        for def in defs.chain(segment_tables) {
             if seen_tables.insert(def) {
                 kept.tables[def.part][def.index as usize] = true;
                 for &(p, i) in segments.get(&def).into_iter().flatten() {
@@ -197,19 +224,27 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
     Ok(kept)
 }
 
+/// Keeps element segment `i` of `part` and the functions it holds; an
+/// active one also needs its table (returned).
 fn keep_segment<'a>(
     l: &Linked<'a>,
     kept: &mut Kept<'a>,
     work: &mut Vec<Target<'a>>,
     part: usize,
     i: usize,
-) {
+) -> Option<Def> {
+    let e = &l.module(part).elements[i];
+    let table = match &e.kind {
+        ElementKind::Active { table_index, .. } => Some(l.table(part, table_index.unwrap_or(0))),
+        _ => None,
+    };
     if std::mem::replace(&mut kept.elements[part][i], true) {
-        return;
+        return table;
     }
-    for f in segment_funcs(&l.module(part).elements[i]) {
+    for f in segment_funcs(e) {
         work.push(kept.func(l, part, f));
     }
+    table
 }
 
 /// The functions a segment holds (`None` for a null entry).

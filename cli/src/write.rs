@@ -24,7 +24,7 @@ use wasm_encoder::{
     ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
     Instruction, NameMap, NameSection, TableSection, TypeSection, ValType,
 };
-use wasmparser::{ElementKind, FuncType, Operator};
+use wasmparser::{FuncType, Operator};
 
 /// The adapter's shadow stack, allocated by the start function with
 /// `memory.grow`.
@@ -385,7 +385,9 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
     let (elem_map, _) = number(0, parts, |p| {
         let m = l.module(p);
         (m.elements.iter().enumerate())
-            .map(|(i, e)| kept.elements[p][i] && !matches!(e.kind, ElementKind::Declared))
+            // Declared segments only when code names one (`elem.drop`):
+            // the functions `ref.func` takes get a declared segment below.
+            .map(|(i, _)| kept.elements[p][i])
             .collect()
     });
     let mut data_map = Vec::new();
