@@ -8,8 +8,7 @@
 mod common;
 
 use common::{example, run_with_timeout, Program, TIMEOUT};
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::Command;
 use wasi_downlevel::run::{find, Runtime};
 
@@ -40,62 +39,6 @@ fn tool(runtime: &str, sockets: &str) -> Command {
     c
 }
 
-/// The same pattern as the `tcp-echo` example's client.
-fn pattern(c: usize, i: u64) -> u8 {
-    (i.wrapping_mul(31).wrapping_add(c as u64 * 7) % 251) as u8
-}
-
-/// `CONNS` native clients at once, each sending `BYTES` and checking every
-/// byte of the echo.
-fn native_clients(addr: SocketAddr) {
-    let threads: Vec<_> = (0..CONNS)
-        .map(|c| {
-            std::thread::spawn(move || {
-                let s = TcpStream::connect(addr).unwrap();
-                s.set_read_timeout(Some(TIMEOUT)).unwrap();
-                s.set_write_timeout(Some(TIMEOUT)).unwrap();
-                let mut w = s.try_clone().unwrap();
-                let writer = std::thread::spawn(move || {
-                    let mut buf = vec![0u8; 64 << 10];
-                    let mut sent = 0u64;
-                    while sent < BYTES {
-                        let n = (BYTES - sent).min(buf.len() as u64) as usize;
-                        for (k, b) in buf[..n].iter_mut().enumerate() {
-                            *b = pattern(c, sent + k as u64);
-                        }
-                        w.write_all(&buf[..n]).unwrap();
-                        sent += n as u64;
-                    }
-                    w.shutdown(Shutdown::Write).unwrap();
-                });
-                let mut r = s;
-                let mut buf = vec![0u8; 64 << 10];
-                let mut got = 0u64;
-                loop {
-                    let n = r.read(&mut buf).unwrap();
-                    if n == 0 {
-                        break;
-                    }
-                    for (k, &b) in buf[..n].iter().enumerate() {
-                        assert_eq!(
-                            b,
-                            pattern(c, got + k as u64),
-                            "connection {c}, byte {}",
-                            got + k as u64
-                        );
-                    }
-                    got += n as u64;
-                }
-                writer.join().unwrap();
-                assert_eq!(got, BYTES, "connection {c}: echoed bytes");
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-}
-
 fn tcp_server(runtime: &str, sockets: &str, v6: bool) {
     let addr = loopback(v6, free_port(v6));
     let mut cmd = tool(runtime, sockets);
@@ -106,7 +49,7 @@ fn tcp_server(runtime: &str, sockets: &str, v6: bool) {
         .args(["server", &addr.to_string(), &CONNS.to_string()]);
     let mut server = Program::start(cmd);
     server.expect("listening");
-    native_clients(addr);
+    common::tcp_echo_clients(addr, CONNS, BYTES);
     let done = server.expect("server done");
     assert_eq!(
         done,

@@ -27,6 +27,57 @@ pub fn counted(max: usize, call: impl FnOnce(i32) -> i32) -> Result<usize, Errno
     }
 }
 
+/// An I/O call on `fd` that reports a count (as [`counted`]), made again
+/// when the host says it was interrupted (`intr`) or would block (`again`:
+/// once `fd` is ready, for writing if `write`), as a blocking call must:
+/// such an answer is no failure of the program's.
+fn io(fd: Fd, write: bool, max: usize, mut call: impl FnMut(i32) -> i32) -> Result<usize, Errno> {
+    let (intr, again) = (
+        wasi::ERRNO_INTR.raw() as i32,
+        wasi::ERRNO_AGAIN.raw() as i32,
+    );
+    let mut retries = 0u32;
+    loop {
+        let mut n: usize = 0;
+        match call(&mut n as *mut usize as i32) {
+            0 => return Ok(n.min(max)),
+            // Bounded: a host that never stops saying so is failing.
+            e if (e == intr || e == again) && retries < 100_000 => {
+                retries += 1;
+                if e == again {
+                    wait(fd, write);
+                }
+            }
+            e => return Err(errno(e)),
+        }
+    }
+}
+
+/// Waits until `fd` is ready (for writing if `write`); a host that cannot
+/// poll it is given the processor instead.
+fn wait(fd: Fd, write: bool) {
+    use wasi::{Subscription, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU};
+    let tag = if write {
+        wasi::EVENTTYPE_FD_WRITE
+    } else {
+        wasi::EVENTTYPE_FD_READ
+    };
+    let sub = Subscription {
+        userdata: 0,
+        u: SubscriptionU {
+            tag: tag.raw(),
+            u: SubscriptionUU {
+                fd_read: SubscriptionFdReadwrite {
+                    file_descriptor: fd,
+                },
+            },
+        },
+    };
+    if poll_oneoff(&[sub]).is_err() {
+        let _ = unsafe { wasi::sched_yield() };
+    }
+}
+
 /// Both sizes `environ_sizes_get` (when `env`) or `args_sizes_get`
 /// reports, zeroed before.
 pub fn sizes(env: bool) -> (usize, usize) {
@@ -59,7 +110,7 @@ fn iov(buf: *const u8, len: usize) -> wasi::Iovec {
 /// Reads into `buf[..len]` from the fd's current position; 0 means EOF.
 pub fn read(fd: Fd, buf: *mut u8, len: usize) -> Result<usize, Errno> {
     let v = iov(buf, len);
-    counted(len, |n| unsafe {
+    io(fd, false, len, |n| unsafe {
         raw::fd_read(fd as i32, &v as *const _ as i32, 1, n)
     })
 }
@@ -68,6 +119,7 @@ pub fn read(fd: Fd, buf: *mut u8, len: usize) -> Result<usize, Errno> {
 /// where to report how much it took) until all of it is gone, so a short
 /// preview1 write never loses data.
 fn all(
+    fd: Fd,
     mut buf: *const u8,
     mut len: usize,
     mut write: impl FnMut(i32, u64, i32) -> i32,
@@ -75,7 +127,7 @@ fn all(
     let mut done = 0u64;
     while len > 0 {
         let v = iov(buf, len);
-        let n = counted(len, |out| write(&v as *const _ as i32, done, out))?;
+        let n = io(fd, true, len, |out| write(&v as *const _ as i32, done, out))?;
         if n == 0 {
             return Err(wasi::ERRNO_IO);
         }
@@ -88,7 +140,7 @@ fn all(
 
 /// Writes all of `buf[..len]` at the fd's position.
 pub fn write_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
-    all(buf, len, |v, _, n| unsafe {
+    all(fd, buf, len, |v, _, n| unsafe {
         raw::fd_write(fd as i32, v, 1, n)
     })
 }
@@ -119,21 +171,21 @@ pub fn append_all(fd: Fd, buf: *const u8, len: usize, flags: u16) -> Result<(), 
 /// Reads into `buf[..len]` at `offset`, leaving the fd's position alone.
 pub fn pread(fd: Fd, buf: *mut u8, len: usize, offset: u64) -> Result<usize, Errno> {
     let v = iov(buf, len);
-    counted(len, |n| unsafe {
+    io(fd, false, len, |n| unsafe {
         raw::fd_pread(fd as i32, &v as *const _ as i32, 1, offset as i64, n)
     })
 }
 
 /// Writes all of `buf[..len]` at `offset`.
 pub fn pwrite_all(fd: Fd, buf: *const u8, len: usize, offset: u64) -> Result<(), Errno> {
-    all(buf, len, |v, done, n| unsafe {
+    all(fd, buf, len, |v, done, n| unsafe {
         raw::fd_pwrite(fd as i32, v, 1, (offset + done) as i64, n)
     })
 }
 
 /// Sends all of `buf[..len]` on a socket.
 pub fn send_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
-    all(buf, len, |v, _, n| unsafe {
+    all(fd, buf, len, |v, _, n| unsafe {
         raw::sock_send(fd as i32, v, 1, 0, n)
     })
 }
@@ -142,7 +194,7 @@ pub fn send_all(fd: Fd, buf: *const u8, len: usize) -> Result<(), Errno> {
 pub fn recv(fd: Fd, buf: *mut u8, len: usize) -> Result<usize, Errno> {
     let v = iov(buf, len);
     let mut flags = 0u16;
-    counted(len, |n| unsafe {
+    io(fd, false, len, |n| unsafe {
         raw::sock_recv(
             fd as i32,
             &v as *const _ as i32,

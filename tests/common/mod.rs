@@ -254,3 +254,61 @@ pub fn source_tree(dir: &Path) {
     }
     std::fs::write(dir.join("docs/big.txt"), many).unwrap();
 }
+
+/// The same pattern as the `tcp-echo` example's client.
+pub fn pattern(c: usize, i: u64) -> u8 {
+    (i.wrapping_mul(31).wrapping_add(c as u64 * 7) % 251) as u8
+}
+
+/// `conns` native clients of a TCP echo server at once, each sending
+/// `bytes` and checking every byte of the echo.
+pub fn tcp_echo_clients(addr: std::net::SocketAddr, conns: usize, bytes: u64) {
+    use std::io::Write as _;
+    use std::net::{Shutdown, TcpStream};
+    let threads: Vec<_> = (0..conns)
+        .map(|c| {
+            std::thread::spawn(move || {
+                let s = TcpStream::connect(addr).unwrap();
+                s.set_read_timeout(Some(TIMEOUT)).unwrap();
+                s.set_write_timeout(Some(TIMEOUT)).unwrap();
+                let mut w = s.try_clone().unwrap();
+                let writer = std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 << 10];
+                    let mut sent = 0u64;
+                    while sent < bytes {
+                        let n = (bytes - sent).min(buf.len() as u64) as usize;
+                        for (k, b) in buf[..n].iter_mut().enumerate() {
+                            *b = pattern(c, sent + k as u64);
+                        }
+                        w.write_all(&buf[..n]).unwrap();
+                        sent += n as u64;
+                    }
+                    w.shutdown(Shutdown::Write).unwrap();
+                });
+                let mut r = s;
+                let mut buf = vec![0u8; 64 << 10];
+                let mut got = 0u64;
+                loop {
+                    let n = r.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    for (k, &b) in buf[..n].iter().enumerate() {
+                        assert_eq!(
+                            b,
+                            pattern(c, got + k as u64),
+                            "connection {c}, byte {}",
+                            got + k as u64
+                        );
+                    }
+                    got += n as u64;
+                }
+                writer.join().unwrap();
+                assert_eq!(got, bytes, "connection {c}: echoed bytes");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

@@ -21,6 +21,7 @@
 //! time, and a binary ten times the size). Fixing around wasi-common keeps
 //! the engine small and its behaviour the reference preview1's.
 
+use super::faults::{self, Faults};
 use super::Options;
 use anyhow::{Context, Result};
 use std::any::Any;
@@ -76,7 +77,8 @@ pub fn run(wasm: &[u8], opts: &Options) -> Result<i32> {
         wasi.push_preopened_dir(Box::new(FixedDir(Box::new(dir))), guest)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let mut store = Store::new(&engine, Host { wasi });
+    let faults = Faults::from_env()?;
+    let mut store = Store::new(&engine, Host { wasi, faults });
     let mut linker = <Linker<Host>>::new(&engine);
     wasmi_wasi::add_to_linker(&mut linker, |host: &mut Host| host)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -111,9 +113,11 @@ fn stdin_is_device() -> bool {
     false
 }
 
-/// The preview1 host: wasi-common's, with the fixes in the module docs.
+/// The preview1 host: wasi-common's, with the fixes in the module docs,
+/// and the faults a test asked for (`faults.rs`).
 struct Host {
     wasi: WasiCtx,
+    faults: Option<Faults>,
 }
 
 /// An error as a preview1 host must give it: wasi-common's errno, or for
@@ -182,6 +186,48 @@ fn clamped(mut s: Filestat) -> Filestat {
     s
 }
 
+/// One read or write (`read`/`write` ARRAY) with the faults asked for: an
+/// error first, or only the first buffer, shortened; a write to a file
+/// counted towards `nospc`; or the fd closed under it (`gone`).
+macro_rules! faulty {
+    (@gone $self:ident, $memory:ident, $fd:ident) => {
+        if $self.faults.as_mut().is_some_and(|f| f.loses($fd)) {
+            let _ = $self.wasi.fd_close($memory, $fd).await;
+            return Err(Errno::Badf.into());
+        }
+    };
+    ($self:ident, $memory:ident, $fd:ident, read $array:ident, |$a:ident| $call:expr) => {{
+        faulty!(@gone $self, $memory, $fd);
+        if let Some(e) = $self.faults.as_mut().and_then(|f| f.before($fd, None)) {
+            return Err(e.into());
+        }
+        let short = faults::shorten_iovecs(&mut $self.faults, $memory, $array)?;
+        let $a = short.array;
+        let r = $call.await.map_err(errno);
+        short.restore($memory);
+        r
+    }};
+    ($self:ident, $memory:ident, $fd:ident, write $array:ident, |$a:ident| $call:expr) => {{
+        faulty!(@gone $self, $memory, $fd);
+        let short = faults::shorten_ciovecs(&mut $self.faults, $memory, $array)?;
+        let mut len = 0u64;
+        for c in short.array.iter() {
+            len += $memory.read(c?)?.buf_len as u64;
+        }
+        if let Some(e) = $self.faults.as_mut().and_then(|f| f.before($fd, Some(len))) {
+            short.restore($memory);
+            return Err(e.into());
+        }
+        let $a = short.array;
+        let r = $call.await.map_err(errno);
+        short.restore($memory);
+        if let (Ok(n), Some(f)) = (&r, $self.faults.as_mut()) {
+            f.wrote($fd, *n);
+        }
+        r
+    }};
+}
+
 /// Implements `WasiSnapshotPreview1` for `Host`: the functions listed
 /// forward to wasi-common with `errno` applied; the block after them holds
 /// the ones `Host` does itself.
@@ -220,10 +266,6 @@ host! {
     fn fd_filestat_get(fd: types::Fd) -> types::Filestat;
     fn fd_filestat_set_size(fd: types::Fd, size: types::Filesize) -> ();
     fn fd_filestat_set_times(fd: types::Fd, atim: types::Timestamp, mtim: types::Timestamp, fst_flags: types::Fstflags) -> ();
-    fn fd_read(fd: types::Fd, iovs: types::IovecArray) -> types::Size;
-    fn fd_pread(fd: types::Fd, iovs: types::IovecArray, offset: types::Filesize) -> types::Size;
-    fn fd_write(fd: types::Fd, ciovs: types::CiovecArray) -> types::Size;
-    fn fd_pwrite(fd: types::Fd, ciovs: types::CiovecArray, offset: types::Filesize) -> types::Size;
     fn fd_prestat_get(fd: types::Fd) -> types::Prestat;
     fn fd_renumber(from: types::Fd, to: types::Fd) -> ();
     fn fd_seek(fd: types::Fd, offset: types::Filedelta, whence: types::Whence) -> types::Filesize;
@@ -245,10 +287,28 @@ host! {
     fn sched_yield() -> ();
     fn random_get(buf: GuestPtr<u8>, buf_len: types::Size) -> ();
     fn sock_accept(fd: types::Fd, flags: types::Fdflags) -> types::Fd;
-    fn sock_recv(fd: types::Fd, ri_data: types::IovecArray, ri_flags: types::Riflags) -> (types::Size, types::Roflags);
-    fn sock_send(fd: types::Fd, si_data: types::CiovecArray, si_flags: types::Siflags) -> types::Size;
     fn sock_shutdown(fd: types::Fd, how: types::Sdflags) -> ();
     {
+        // Reads and writes, through the faults a test asked for.
+        async fn fd_read(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, iovs: types::IovecArray) -> Result<types::Size, Error> {
+            faulty!(self, memory, fd, read iovs, |a| self.wasi.fd_read(memory, fd, a))
+        }
+        async fn fd_pread(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, iovs: types::IovecArray, offset: types::Filesize) -> Result<types::Size, Error> {
+            faulty!(self, memory, fd, read iovs, |a| self.wasi.fd_pread(memory, fd, a, offset))
+        }
+        async fn sock_recv(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, ri_data: types::IovecArray, ri_flags: types::Riflags) -> Result<(types::Size, types::Roflags), Error> {
+            faulty!(self, memory, fd, read ri_data, |a| self.wasi.sock_recv(memory, fd, a, ri_flags))
+        }
+        async fn fd_write(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, ciovs: types::CiovecArray) -> Result<types::Size, Error> {
+            faulty!(self, memory, fd, write ciovs, |a| self.wasi.fd_write(memory, fd, a))
+        }
+        async fn fd_pwrite(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, ciovs: types::CiovecArray, offset: types::Filesize) -> Result<types::Size, Error> {
+            faulty!(self, memory, fd, write ciovs, |a| self.wasi.fd_pwrite(memory, fd, a, offset))
+        }
+        async fn sock_send(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, si_data: types::CiovecArray, si_flags: types::Siflags) -> Result<types::Size, Error> {
+            faulty!(self, memory, fd, write si_data, |a| self.wasi.sock_send(memory, fd, a, si_flags))
+        }
+
         async fn fd_prestat_dir_name(
             &mut self,
             memory: &mut GuestMemory<'_>,

@@ -5,6 +5,7 @@
 pub mod cache;
 mod embedded;
 mod external;
+mod faults;
 pub mod install;
 
 pub use cache::Cache;
