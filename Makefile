@@ -34,7 +34,7 @@ FUZZ_SECONDS ?= 3600
 fuzz: examples
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked --quiet cargo-fuzz
 	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
-	cd fuzz && $(CARGO) +nightly fuzz run adapt -j1 -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096
+	cd fuzz && $(CARGO) +nightly fuzz run adapt -j1 -- -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -len_control=0 -rss_limit_mb=4096
 
 build: targets
 	$(CARGO) build --release -j$(JOBS)

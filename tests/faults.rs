@@ -5,6 +5,7 @@
 //! piping stdin to stdout and serving TCP must give exactly the bytes they
 //! give without faults, or the error the native host gives; never lose or
 //! duplicate data.
+
 mod common;
 
 use common::{example, run_with_input, run_with_timeout, temp_dir, tool, Program};

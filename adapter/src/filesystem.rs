@@ -28,6 +28,9 @@ pub struct Descriptor {
     /// through it.
     base: u64,
     inheriting: u64,
+    /// A preopen: the reference host opens those `O_PATH` (on Linux), so
+    /// their times cannot be set through them.
+    preopen: bool,
 }
 
 impl Descriptor {
@@ -41,6 +44,7 @@ impl Descriptor {
             filetype: stat.fs_filetype.raw(),
             base: stat.fs_rights_base,
             inheriting: stat.fs_rights_inheriting,
+            preopen: false,
         })
     }
 }
@@ -226,20 +230,27 @@ fn fdflags(dflags: u8) -> u16 {
 
 fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -> Result<i32> {
     let dirfd = dir(handle)?;
-    // As the reference host: a directory cannot be created, exclusive or
-    // truncated this way, and the sync flags are unsupported.
-    const DIRECTORY: i32 = 0b10;
-    if oflags & DIRECTORY != 0 && oflags & 0b1101 != 0 {
-        return Err(code::INVALID);
-    }
+    // As the reference host, in its order: the sync flags are unsupported,
+    // and a directory cannot be created, exclusive or truncated this way.
     if dflags as u8
         & (flags::FILE_INTEGRITY_SYNC | flags::DATA_INTEGRITY_SYNC | flags::REQUESTED_WRITE_SYNC)
         != 0
     {
         return Err(code::UNSUPPORTED);
     }
+    const DIRECTORY: i32 = 0b10;
+    if oflags & DIRECTORY != 0 && oflags & 0b1101 != 0 {
+        return Err(code::INVALID);
+    }
     let inheriting = desc(handle).inheriting;
-    let dflags = dflags as u8;
+    // The access the file gets, as the reference host decides it: creating
+    // or truncating opens for writing, and whatever is not opened for
+    // writing is opened for reading. `mutate-directory` changes nothing
+    // (what a directory allows comes from its preopen).
+    const CREATE_OR_TRUNCATE: i32 = 0b1001;
+    let write = dflags as u8 & flags::WRITE != 0 || oflags & CREATE_OR_TRUNCATE != 0;
+    let read = dflags as u8 & flags::READ != 0 || dflags as u8 & flags::WRITE == 0;
+    let dflags = if read { flags::READ } else { 0 } | if write { flags::WRITE } else { 0 };
     // Preview1 hosts decide read/write access from the rights asked for, so
     // ask for exactly the access wanted. Hosts that check rights refuse any
     // the directory cannot pass on, so the others stay within those; but
@@ -248,11 +259,11 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     // files below it for writing, as a native host does.
     let mut wanted = 0;
     let mut base = OTHER_RIGHTS;
-    if dflags & flags::READ != 0 {
+    if read {
         wanted |= wasi::RIGHTS_FD_READ;
         base |= wasi::RIGHTS_FD_READDIR;
     }
-    if dflags & flags::WRITE != 0 {
+    if write {
         wanted |= wasi::RIGHTS_FD_WRITE;
         base |=
             wasi::RIGHTS_FD_DATASYNC | wasi::RIGHTS_FD_ALLOCATE | wasi::RIGHTS_FD_FILESTAT_SET_SIZE;
@@ -261,7 +272,8 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     let fdflags = fdflags(dflags);
     // Some hosts (Node) follow a final symlink whatever the lookup flags say;
     // a native host refuses to open one without following it.
-    if lookup(path_flags) == 0 && oflags & 0b101 != 0b101 {
+    // (A trailing slash makes the OS follow it natively.)
+    if lookup(path_flags) == 0 && oflags & 0b101 != 0b101 && !path.ends_with('/') {
         if let Ok(s) = unsafe { wasi::path_filestat_get(dirfd, 0, path) } {
             if s.filetype == wasi::FILETYPE_SYMBOLIC_LINK {
                 return Err(code::LOOP);
@@ -283,12 +295,14 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     }
     .map_err(err)?;
     let mut d = match Descriptor::new(fd, dflags) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = unsafe { wasi::fd_close(fd) };
-            return Err(e);
-        }
-    };
+        // A directory cannot be opened for writing (the OS says so natively;
+        // some preview1 hosts allow it).
+        Ok(d) if write && is_dir(&d) => Err(code::IS_DIRECTORY),
+        d => d,
+    }
+    .inspect_err(|_| {
+        let _ = unsafe { wasi::fd_close(fd) };
+    })?;
     // Natively any directory descriptor can be listed; preview1 hosts that
     // check rights refuse `fd_readdir` on one opened without the right, so
     // such a directory is opened again, with it.
@@ -408,23 +422,9 @@ pub mod types {
             let pos = if allowed { pos } else { Pos::Denied };
             let table = state::table();
             Ok(if need == flags::READ {
-                table.push(
-                    InputStream {
-                        fd,
-                        may_block: false,
-                        pos,
-                    },
-                    0,
-                )
+                table.push(InputStream::at(fd, false, pos), 0)
             } else {
-                table.push(
-                    OutputStream {
-                        fd,
-                        may_block: false,
-                        pos,
-                    },
-                    0,
-                )
+                table.push(OutputStream::at(fd, false, pos), 0)
             })
         };
         put_handle(ret, r)
@@ -499,7 +499,12 @@ pub mod types {
         m_nanos: i32,
         ret: i32,
     ) {
-        let fd = desc(handle).fd;
+        let d = desc(handle);
+        const NO_CHANGE: i32 = 0;
+        if d.preopen && (a_tag, m_tag) != (NO_CHANGE, NO_CHANGE) {
+            return put_unit_result(ret, Err(code::BAD_DESCRIPTOR));
+        }
+        let fd = d.fd;
         let r = times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos), || {
             wasi::fd_filestat_get(fd)
         })
@@ -704,11 +709,12 @@ pub mod types {
             if target.starts_with('/') {
                 return Err(code::NOT_PERMITTED);
             }
-            // A link named with a trailing slash: natively the name must be
-            // an existing directory, which then exists (some preview1
-            // hosts drop the slash).
+            // A link named with a trailing slash: natively the name must
+            // resolve (following links) to an existing directory, which then
+            // exists (some preview1 hosts drop the slash).
             if let Some(name) = new.strip_suffix('/') {
-                return match wasi::path_filestat_get(fd, 0, name.trim_end_matches('/')) {
+                let follow = wasi::LOOKUPFLAGS_SYMLINK_FOLLOW;
+                return match wasi::path_filestat_get(fd, follow, name.trim_end_matches('/')) {
                     Ok(s) if s.filetype == wasi::FILETYPE_DIRECTORY => Err(code::EXIST),
                     Ok(_) => Err(code::NOT_DIRECTORY),
                     Err(e) => Err(err(e)),
@@ -812,7 +818,9 @@ pub mod preopens {
                 filetype: wasi::FILETYPE_DIRECTORY.raw(),
                 base: !0,
                 inheriting: !0,
+                preopen: true,
             });
+            let d = Descriptor { preopen: true, ..d };
             let h = state::table().push(d, 0);
             put(at, 0, h);
             put_string(at + 4, name);

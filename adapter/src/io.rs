@@ -83,12 +83,17 @@ pub struct InputStream {
     /// `read` asks `poll_oneoff` first.
     pub may_block: bool,
     pub pos: Pos,
+    /// An operation failed or found the end: every later one is `closed`
+    /// (as the spec says of `last-operation-failed`, and as the reference
+    /// host does even if the file grows).
+    ended: bool,
 }
 
 pub struct OutputStream {
     pub fd: Fd,
     pub may_block: bool,
     pub pos: Pos,
+    ended: bool,
 }
 
 fn may_block(fd: Fd) -> bool {
@@ -96,21 +101,33 @@ fn may_block(fd: Fd) -> bool {
 }
 
 impl InputStream {
+    /// Stdin-like: at the fd's own position.
     pub fn new(fd: Fd) -> InputStream {
+        InputStream::at(fd, may_block(fd), Pos::Fd)
+    }
+
+    pub fn at(fd: Fd, may_block: bool, pos: Pos) -> InputStream {
         InputStream {
             fd,
-            may_block: may_block(fd),
-            pos: Pos::Fd,
+            may_block,
+            pos,
+            ended: false,
         }
     }
 }
 
 impl OutputStream {
+    /// Stdout-like: at the fd's own position.
     pub fn new(fd: Fd) -> OutputStream {
+        OutputStream::at(fd, may_block(fd), Pos::Fd)
+    }
+
+    pub fn at(fd: Fd, may_block: bool, pos: Pos) -> OutputStream {
         OutputStream {
             fd,
-            may_block: may_block(fd),
-            pos: Pos::Fd,
+            may_block,
+            pos,
+            ended: false,
         }
     }
 }
@@ -182,9 +199,35 @@ fn known_readable(fd: Fd) -> bool {
     state::readable().contains(&fd)
 }
 
+/// The result of an operation on a stream that has `ended` once any
+/// operation failed or was `closed`.
+fn ending<T>(
+    ended: &mut bool,
+    op: impl FnOnce() -> Result<T, StreamError>,
+) -> Result<T, StreamError> {
+    if *ended {
+        return Err(StreamError::Closed);
+    }
+    let r = op();
+    *ended = r.is_err();
+    r
+}
+
 /// Reads up to `len` bytes from `s` into `buf`. Non-blocking unless
 /// `blocking`: then `Ok(0)` means nothing is there yet.
 fn read_into(
+    s: &mut InputStream,
+    buf: *mut u8,
+    len: usize,
+    blocking: bool,
+) -> Result<usize, StreamError> {
+    let mut ended = s.ended;
+    let r = ending(&mut ended, || read_from(s, buf, len, blocking));
+    s.ended = ended;
+    r
+}
+
+fn read_from(
     s: &mut InputStream,
     buf: *mut u8,
     len: usize,
@@ -233,6 +276,9 @@ fn read_into(
 unsafe fn read(handle: i32, len: i64, ret: i32, blocking: bool) {
     let s = state::table().get::<InputStream>(handle);
     let len = (len as u64).min(MAX_READ as u64) as usize;
+    if s.ended {
+        return put_stream_error(ret, 4, StreamError::Closed);
+    }
     if let Pos::Socket(h) = s.pos {
         if crate::sockets::tcp::ended(h, false) {
             return put_stream_error(ret, 4, StreamError::Closed);
@@ -262,16 +308,21 @@ fn skip(handle: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
 }
 
 fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
+    let mut ended = s.ended;
     // The reader has gone: natively the stream is `closed`, not failed.
     // wasmtime's preview1 reports that as `io` (and a terminal that hung up
     // does too); on a pipe or device nothing else gives `io`.
-    write_at(s, buf, len).map_err(|e| match e {
-        StreamError::Failed(wasi::ERRNO_PIPE) => StreamError::Closed,
-        StreamError::Failed(wasi::ERRNO_IO) if s.may_block && s.pos == Pos::Fd => {
-            StreamError::Closed
-        }
-        e => e,
-    })
+    let r = ending(&mut ended, || {
+        write_at(s, buf, len).map_err(|e| match e {
+            StreamError::Failed(wasi::ERRNO_PIPE) => StreamError::Closed,
+            StreamError::Failed(wasi::ERRNO_IO) if s.may_block && s.pos == Pos::Fd => {
+                StreamError::Closed
+            }
+            e => e,
+        })
+    });
+    s.ended = ended;
+    r
 }
 
 fn write_at(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
@@ -294,6 +345,9 @@ fn write_at(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), Stre
 
 fn write_zeroes(handle: i32, len: i64) -> Result<(), StreamError> {
     let s = state::table().get::<OutputStream>(handle);
+    if s.ended {
+        return Err(StreamError::Closed);
+    }
     let zeroes: Vec<u8> = vec![0; (len as u64).min(CHUNK as u64) as usize];
     let mut left = len as u64;
     while left > 0 {
@@ -553,9 +607,11 @@ pub mod streams {
         put_unit_result(ret, socket_open(s))
     }
 
-    /// A socket stream whose sending has ended is `closed`.
+    /// A stream that failed, or a socket stream whose sending has ended, is
+    /// `closed`.
     fn socket_open(s: &OutputStream) -> Result<(), StreamError> {
         match s.pos {
+            _ if s.ended => Err(StreamError::Closed),
             Pos::Socket(h) if crate::sockets::tcp::ended(h, true) => Err(StreamError::Closed),
             _ => Ok(()),
         }

@@ -170,19 +170,11 @@ fn keep_alive_secs(ns: u64) -> u64 {
 fn streams(socket: i32, fd: Fd) -> (i32, i32) {
     let table = state::table();
     let i = table.push(
-        InputStream {
-            fd,
-            may_block: true,
-            pos: Pos::Socket(socket),
-        },
+        InputStream::at(fd, true, Pos::Socket(socket)),
         socket as u32,
     );
     let o = table.push(
-        OutputStream {
-            fd,
-            may_block: true,
-            pos: Pos::Socket(socket),
-        },
+        OutputStream::at(fd, true, Pos::Socket(socket)),
         socket as u32,
     );
     (i, o)
