@@ -29,14 +29,6 @@ const KNOWN: &[(Runtime, &str, &str)] = &[
         "times: ok (5s, 9s)",
         "times: ok (4.876543211s, 8.876543211s)",
     ),
-    // uvwasi resolves `..` in a path before looking at the filesystem: a
-    // path through a missing directory that would leave the preopen is
-    // refused rather than not found.
-    (
-        Runtime::Node,
-        "escape via dir ..: err NotFound Some(44)",
-        "escape via dir ..: err PermissionDenied Some(63)",
-    ),
 ];
 
 fn ripgrep() -> PathBuf {

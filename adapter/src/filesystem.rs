@@ -6,12 +6,14 @@
 //! never relied on, and several streams on one file never disturb each other.
 //! Checks that a native host makes itself (a read on a write-only descriptor,
 //! a file operation on a directory) are made here, so every preview1 runtime
-//! gives the same answer.
+//! gives the same answer; so is the resolution of paths that preview1 hosts
+//! resolve differently (`path`).
 
 use crate::abi::put_string;
 use crate::errno::{code, error_code};
 use crate::fds::{release, retain};
 use crate::io::{Error, InputStream, OutputStream, Pos};
+use crate::path::{self as paths, Walk};
 use crate::table::Fd;
 use crate::{p1, put, put_result, put_unit_result, state, OrTrap};
 use alloc::vec;
@@ -270,23 +272,49 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     }
     let base = (base & inheriting) | wanted;
     let fdflags = fdflags(dflags);
-    // Some hosts (Node) follow a final symlink whatever the lookup flags say;
-    // a native host refuses to open one without following it.
-    // (A trailing slash makes the OS follow it natively.)
-    if lookup(path_flags) == 0 && oflags & 0b101 != 0b101 && !path.ends_with('/') {
-        if let Ok(s) = unsafe { wasi::path_filestat_get(dirfd, 0, path) } {
+    // open-flags (create, directory, exclusive, truncate) have preview1's
+    // oflags bit order.
+    const CREATE: i32 = 0b1;
+    const CREATE_EXCLUSIVE: i32 = 0b101;
+    let mut w = paths::walk(dirfd, path)?;
+    let mut lookup = lookup(path_flags);
+    if w.is_dir() || w.slash {
+        // As Linux: a path ending in `.` or `..` is an existing directory;
+        // a name with a trailing slash cannot be created (once its directory
+        // is found), and is followed to a directory.
+        if oflags & CREATE != 0 {
+            if w.is_dir() && oflags & CREATE_EXCLUSIVE == CREATE_EXCLUSIVE {
+                return Err(code::EXIST);
+            }
+            w.parent_found(dirfd)?;
+            return Err(code::IS_DIRECTORY);
+        }
+        if w.slash {
+            w = paths::into_dir(dirfd, w)?;
+        }
+        lookup = wasi::LOOKUPFLAGS_SYMLINK_FOLLOW;
+    } else if oflags & CREATE_EXCLUSIVE == CREATE_EXCLUSIVE {
+        // Exclusive creation never follows a symlink (some hosts create its
+        // target).
+        lookup = 0;
+    } else if lookup != 0 {
+        // Node follows a symlink lexically (`d/../f` as `f`, even with no
+        // `d`), so it is followed here.
+        w = paths::follow_missing(dirfd, w)?;
+    } else {
+        // Some hosts (Node) follow a final symlink whatever the lookup flags
+        // say; a native host refuses to open one without following it.
+        if let Ok(s) = unsafe { wasi::path_filestat_get(dirfd, 0, w.path()) } {
             if s.filetype == wasi::FILETYPE_SYMBOLIC_LINK {
                 return Err(code::LOOP);
             }
         }
     }
-    // open-flags (create, directory, exclusive, truncate) have preview1's
-    // oflags bit order.
     let fd = unsafe {
         wasi::path_open(
             dirfd,
-            lookup(path_flags),
-            path,
+            lookup,
+            w.path(),
             oflags as u16 & 0xf,
             base,
             inheriting,
@@ -381,18 +409,119 @@ fn sync(handle: i32, data: bool) -> Result<()> {
     }
 }
 
-/// Reads a symlink's target into a buffer of the program's.
-fn readlink(fd: Fd, path: &str, ret: i32) -> Result<()> {
-    let mut cap = 256;
-    loop {
-        let mut buf: Vec<u8> = vec![0; cap];
-        let n = p1::readlink(fd, path, &mut buf).map_err(err)?;
-        if n < cap {
-            put_string(ret, buf.get(..n).or_trap());
-            return Ok(());
-        }
-        cap *= 2;
+/// A call on the last name of `path`, in its directory, as the reference
+/// host makes it; where the path names a directory itself (`.`, `d/..`,
+/// `d/`), Linux's answer for `.` is `dot`.
+fn at_name<T>(fd: Fd, path: &str, dot: u8, call: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+    let w = paths::parent(fd, path)?;
+    if w.is_dir() {
+        return Err(dot);
     }
+    call(w.path())
+}
+
+/// `stat-at` (and `metadata-hash-at`), as the reference host: without
+/// following, a path of one name (`f/` too) is that name; otherwise the
+/// path as Linux resolves it (a trailing slash or `.` follows).
+fn stat_at(fd: Fd, pflags: i32, path: &str) -> Result<wasi::Filestat> {
+    let follow = lookup(pflags) != 0;
+    let w = paths::walk(
+        fd,
+        match paths::single_name(path) {
+            Some(name) if !follow => name,
+            _ => path,
+        },
+    )?;
+    if follow || w.slash || w.is_dir() {
+        return paths::follow(fd, w).map(|(_, s)| s);
+    }
+    unsafe { wasi::path_filestat_get(fd, 0, w.path()) }.map_err(err)
+}
+
+fn set_times_at(
+    fd: Fd,
+    pflags: i32,
+    path: &str,
+    a: (i32, i64, i32),
+    m: (i32, i64, i32),
+) -> Result<()> {
+    const NO_CHANGE: i32 = 0;
+    let no_change = (a.0, m.0) == (NO_CHANGE, NO_CHANGE);
+    // As the reference host: following, the file is opened (so it must
+    // exist); not following, the time is set on the last name in its
+    // directory, which Linux does not even look up to change nothing.
+    let (w, lookup) = if lookup(pflags) != 0 {
+        let (w, _) = paths::follow(fd, paths::walk(fd, path)?)?;
+        (w, wasi::LOOKUPFLAGS_SYMLINK_FOLLOW)
+    } else {
+        let w = paths::parent(fd, path)?;
+        if no_change {
+            return w.parent_found(fd);
+        }
+        (w, 0)
+    };
+    if no_change {
+        return Ok(());
+    }
+    let path = w.path();
+    let (atim, mtim, fst) = times(a, m, || unsafe {
+        wasi::path_filestat_get(fd, lookup, path)
+    })?;
+    unsafe { wasi::path_filestat_set_times(fd, lookup, path, atim, mtim, fst) }.map_err(err)
+}
+
+/// A call refused whatever the new name `w`: as Linux, finding the name
+/// taken (`exist`) comes first.
+fn refused(fd: Fd, w: &Walk) -> Result<()> {
+    w.parent_found(fd)?;
+    match unsafe { wasi::path_filestat_get(fd, 0, w.path()) } {
+        Ok(_) => Err(code::EXIST),
+        Err(wasi::ERRNO_NOENT) => Err(code::NOT_PERMITTED),
+        Err(e) => Err(err(e)),
+    }
+}
+
+fn link_at(old_fd: Fd, old: &str, new_fd: Fd, new: &str) -> Result<()> {
+    // As the reference host: each name in its directory; Linux looks the
+    // old one up, then the new one (`exist`), then refuses a directory.
+    let old = paths::parent(old_fd, old)?;
+    let new = old.then(old_fd, || paths::parent(new_fd, new))?;
+    match (old.is_dir(), new.is_dir()) {
+        (false, false) => {
+            unsafe { wasi::path_link(old_fd, 0, old.path(), new_fd, new.path()) }.map_err(err)
+        }
+        // Linux refuses a hard link to a directory.
+        (true, false) => refused(new_fd, &new),
+        (false, true) => unsafe { wasi::path_filestat_get(old_fd, 0, old.path()) }
+            .map_err(err)
+            .and(Err(code::EXIST)),
+        (true, true) => Err(code::EXIST),
+    }
+}
+
+fn rename_at(old_fd: Fd, old: &str, new_fd: Fd, new: &str) -> Result<()> {
+    // As Linux: `.` or `..` is busy (once both directories are found), and
+    // a trailing slash on either name needs the old one to be a directory.
+    let old = paths::walk(old_fd, old)?;
+    let new = old.then(old_fd, || paths::walk(new_fd, new))?;
+    if old.is_dir() || new.is_dir() {
+        old.parent_found(old_fd)?;
+        new.parent_found(new_fd)?;
+        return Err(code::BUSY);
+    }
+    if old.slash || new.slash {
+        let e = match unsafe { wasi::path_filestat_get(old_fd, 0, old.path()) } {
+            Ok(s) if s.filetype == wasi::FILETYPE_DIRECTORY => None,
+            Ok(_) => Some(code::NOT_DIRECTORY),
+            Err(e @ wasi::ERRNO_NOENT) => Some(err(e)),
+            Err(e) => return Err(err(e)),
+        };
+        if let Some(e) = e {
+            new.parent_found(new_fd)?;
+            return Err(e);
+        }
+    }
+    unsafe { wasi::path_rename(old_fd, old.path(), new_fd, new.path()) }.map_err(err)
 }
 
 pub mod types {
@@ -569,8 +698,20 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_create_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        let r = dir(handle)
-            .and_then(|fd| wasi::path_create_directory(fd, path(ptr, len)?).map_err(err));
+        let r = dir(handle).and_then(|fd| {
+            // The reference host drops trailing slashes here (`d/` is `d`,
+            // `/` stays).
+            let p = path(ptr, len)?;
+            let b = p.as_bytes();
+            let n = b
+                .iter()
+                .rposition(|&c| c != b'/')
+                .map_or(b.len().min(1), |i| i + 1);
+            let p = p.get(..n).or_trap();
+            at_name(fd, p, code::EXIST, |p| {
+                wasi::path_create_directory(fd, p).map_err(err)
+            })
+        });
         put_unit_result(ret, r)
     }
 
@@ -580,9 +721,7 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_stat_at(handle: i32, pflags: i32, ptr: i32, len: i32, ret: i32) {
-        let r = dir(handle).and_then(|fd| {
-            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)?).map_err(err)
-        });
+        let r = dir(handle).and_then(|fd| stat_at(fd, pflags, path(ptr, len)?));
         put_result(ret, 8, r, |at, s| put_stat(at, s))
     }
 
@@ -601,12 +740,8 @@ pub mod types {
         ret: i32,
     ) {
         let r = dir(handle).and_then(|fd| {
-            let (path, lookup) = (path(ptr, len)?, lookup(pflags));
-            let (atim, mtim, fst) =
-                times((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos), || {
-                    wasi::path_filestat_get(fd, lookup, path)
-                })?;
-            wasi::path_filestat_set_times(fd, lookup, path, atim, mtim, fst).map_err(err)
+            let (a, m) = ((a_tag, a_secs, a_nanos), (m_tag, m_secs, m_nanos));
+            super::set_times_at(fd, pflags, path(ptr, len)?, a, m)
         });
         put_unit_result(ret, r)
     }
@@ -629,14 +764,12 @@ pub mod types {
             if lookup(old_flags) != 0 {
                 return Err(code::INVALID);
             }
-            wasi::path_link(
+            link_at(
                 old_fd,
-                0,
                 path(old_ptr, old_len)?,
                 new_fd,
                 path(new_ptr, new_len)?,
             )
-            .map_err(err)
         });
         put_unit_result(ret, r)
     }
@@ -657,8 +790,16 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_readlink_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        match dir(handle).and_then(|fd| readlink(fd, path(ptr, len)?, ret + 4)) {
-            Ok(()) => put(ret, 0, 0u8),
+        let r = dir(handle).and_then(|fd| {
+            at_name(fd, path(ptr, len)?, code::INVALID, |p| {
+                paths::link_target(fd, p)
+            })
+        });
+        match r {
+            Ok(target) => {
+                put(ret, 0, 0u8);
+                put_string(ret + 4, &target)
+            }
             Err(e) => {
                 put(ret, 0, 1u8);
                 put(ret, 4, e)
@@ -667,8 +808,11 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_remove_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        let r = dir(handle)
-            .and_then(|fd| wasi::path_remove_directory(fd, path(ptr, len)?).map_err(err));
+        let r = dir(handle).and_then(|fd| {
+            at_name(fd, path(ptr, len)?, code::INVALID, |p| {
+                wasi::path_remove_directory(fd, p).map_err(err)
+            })
+        });
         put_unit_result(ret, r)
     }
 
@@ -683,13 +827,12 @@ pub mod types {
     ) {
         let r = dir(handle).and_then(|old_fd| {
             let new_fd = dir(new)?;
-            wasi::path_rename(
+            rename_at(
                 old_fd,
                 path(old_ptr, old_len)?,
                 new_fd,
                 path(new_ptr, new_len)?,
             )
-            .map_err(err)
         });
         put_unit_result(ret, r)
     }
@@ -709,24 +852,31 @@ pub mod types {
             if target.starts_with('/') {
                 return Err(code::NOT_PERMITTED);
             }
-            // A link named with a trailing slash: natively the name must
-            // resolve (following links) to an existing directory, which then
-            // exists (some preview1 hosts drop the slash).
-            if let Some(name) = new.strip_suffix('/') {
-                let follow = wasi::LOOKUPFLAGS_SYMLINK_FOLLOW;
-                return match wasi::path_filestat_get(fd, follow, name.trim_end_matches('/')) {
-                    Ok(s) if s.filetype == wasi::FILETYPE_DIRECTORY => Err(code::EXIST),
-                    Ok(_) => Err(code::NOT_DIRECTORY),
-                    Err(e) => Err(err(e)),
-                };
+            let new = paths::parent(fd, new)?;
+            // Linux refuses an empty target once the directory is found
+            // (Node says `invalid`); `.` exists.
+            if target.is_empty() {
+                return Err(code::NO_ENTRY);
             }
-            wasi::path_symlink(target, fd, new).map_err(err)
+            if new.is_dir() {
+                return Err(code::EXIST);
+            }
+            match wasi::path_symlink(target, fd, new.path()).map_err(err) {
+                // Node refuses a target that leaves the directory before it
+                // looks at the name, which natively may be what fails.
+                Err(code::NOT_PERMITTED) => refused(fd, &new),
+                r => r,
+            }
         });
         put_unit_result(ret, r)
     }
 
     pub unsafe fn descriptor_unlink_file_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        let r = dir(handle).and_then(|fd| wasi::path_unlink_file(fd, path(ptr, len)?).map_err(err));
+        let r = dir(handle).and_then(|fd| {
+            at_name(fd, path(ptr, len)?, code::IS_DIRECTORY, |p| {
+                wasi::path_unlink_file(fd, p).map_err(err)
+            })
+        });
         put_unit_result(ret, r)
     }
 
@@ -750,9 +900,7 @@ pub mod types {
         len: i32,
         ret: i32,
     ) {
-        let r = dir(handle).and_then(|fd| {
-            wasi::path_filestat_get(fd, lookup(pflags), path(ptr, len)?).map_err(err)
-        });
+        let r = dir(handle).and_then(|fd| stat_at(fd, pflags, path(ptr, len)?));
         put_result(ret, 8, r, |at, s| put_hash(at, s))
     }
 

@@ -371,40 +371,95 @@ fn splice(dst: i32, src: i32, len: i64, blocking: bool) -> Result<u64, StreamErr
 }
 
 /// Waits until at least one of `pollables` is ready (or `timeout` ns have
-/// passed) and returns the indexes of the ready ones.
+/// passed) and returns the indexes of the ready ones, in order.
+///
+/// Each fd is subscribed once per direction, however many pollables wait on
+/// it: some hosts (uvwasi, Node) report one event for several subscriptions
+/// of one fd, and an event then stands for all of them.
 pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
     use wasi::{
         Subscription, SubscriptionClock, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU,
     };
     const TIMER: u64 = u64::MAX;
+    // (fd, write, index) of every pollable waiting on an fd, grouped by fd
+    // and direction; a subscription's userdata is its group's first position.
+    let mut waits: Vec<(Fd, bool, u32)> = pollables
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match *p {
+            Pollable::Read(f) => Some((f, false, i as u32)),
+            Pollable::Write(f) => Some((f, true, i as u32)),
+            _ => None,
+        })
+        .collect();
+    waits.sort_unstable();
+    // (No indexing: a bounds check's panic location would be a data
+    // segment.)
+    let group = |g: usize| waits.get(g).map(|w| (w.0, w.1));
+    let group_end = |g: usize| {
+        g + waits
+            .iter()
+            .skip(g)
+            .take_while(|w| Some((w.0, w.1)) == group(g))
+            .count()
+    };
     loop {
         let now = p1::monotonic_now();
-        let mut ready: Vec<u32> = Vec::new();
-        let mut subs: Vec<Subscription> = Vec::with_capacity(pollables.len() + 1);
+        let mut ready = vec![false; pollables.len()];
+        let mut any = false;
         let mut wait = timeout;
-        for (i, p) in pollables.iter().enumerate() {
-            let fd = |tag, fd| Subscription {
-                userdata: i as u64,
-                u: SubscriptionU {
-                    tag,
-                    u: SubscriptionUU {
-                        fd_read: SubscriptionFdReadwrite {
-                            file_descriptor: fd,
-                        },
-                    },
-                },
-            };
-            match *p {
-                Pollable::Clock(at) if at <= now => ready.push(i as u32),
+        for (r, p) in ready.iter_mut().zip(pollables) {
+            let due = match *p {
+                Pollable::Clock(at) if at > now => {
+                    wait = Some(wait.map_or(at - now, |w| w.min(at - now)));
+                    false
+                }
+                Pollable::Clock(_) | Pollable::Ready => true,
                 // Found readable before and not read since.
-                Pollable::Read(f) if known_readable(f) => ready.push(i as u32),
-                Pollable::Clock(at) => wait = Some(wait.map_or(at - now, |w| w.min(at - now))),
-                Pollable::Ready => ready.push(i as u32),
-                Pollable::Read(f) => subs.push(fd(wasi::EVENTTYPE_FD_READ.raw(), f)),
-                Pollable::Write(f) => subs.push(fd(wasi::EVENTTYPE_FD_WRITE.raw(), f)),
+                Pollable::Read(f) => known_readable(f),
+                Pollable::Write(_) => false,
+            };
+            if due {
+                *r = true;
+                any = true;
             }
         }
-        if !ready.is_empty() {
+        let mut subs: Vec<Subscription> = Vec::new();
+        let mut g = 0;
+        while let Some(&(fd, write, _)) = waits.get(g) {
+            if write || !known_readable(fd) {
+                let tag = if write {
+                    wasi::EVENTTYPE_FD_WRITE
+                } else {
+                    wasi::EVENTTYPE_FD_READ
+                };
+                subs.push(Subscription {
+                    userdata: g as u64,
+                    u: SubscriptionU {
+                        tag: tag.raw(),
+                        u: SubscriptionUU {
+                            fd_read: SubscriptionFdReadwrite {
+                                file_descriptor: fd,
+                            },
+                        },
+                    },
+                });
+            }
+            g = group_end(g);
+        }
+        let indexes = |ready: &[bool]| {
+            ready
+                .iter()
+                .enumerate()
+                .filter(|(_, &r)| r)
+                .map(|(i, _)| i as u32)
+                .collect::<Vec<u32>>()
+        };
+        // Nothing to ask the host about, and no need to wait.
+        if subs.is_empty() && (any || timeout == Some(0)) {
+            return indexes(&ready);
+        }
+        if any {
             wait = Some(0);
         }
         if let Some(ns) = wait {
@@ -424,6 +479,17 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                 },
             });
         }
+        // The group at `g` is ready: every pollable in it.
+        let mark = |g: usize, ready: &mut [bool]| {
+            for &(fd, write, i) in waits.iter().skip(g).take(group_end(g) - g) {
+                if let Some(r) = ready.get_mut(i as usize) {
+                    *r = true;
+                }
+                if !write && !known_readable(fd) {
+                    state::readable().push(fd);
+                }
+            }
+        };
         let events = match p1::poll_oneoff(&subs) {
             // Nothing without a timer: the host did not wait (it cannot
             // poll fds, or never reports events); as when it refuses.
@@ -433,45 +499,32 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             // They stay ready until read, as if a poll had found them so.
             _ => {
                 for s in subs.iter().filter(|s| s.userdata != TIMER) {
-                    let i = s.userdata as u32;
-                    ready.push(i);
-                    if let Some(Pollable::Read(fd)) = pollables.get(i as usize) {
-                        if !known_readable(*fd) {
-                            state::readable().push(*fd);
-                        }
-                    }
+                    mark(s.userdata as usize, &mut ready);
                 }
-                return ready;
+                return indexes(&ready);
             }
         };
-        // Only events for what was asked: a host's stray userdata is no index.
-        for e in events
-            .iter()
-            .filter(|e| (e.userdata as usize) < pollables.len())
-        {
-            let i = e.userdata as u32;
-            if !ready.contains(&i) {
-                ready.push(i);
+        // Only events for what was asked: a host's stray userdata is no
+        // group.
+        for e in &events {
+            let g = e.userdata as usize;
+            if g < waits.len() && (g == 0 || group(g.wrapping_sub(1)) != group(g)) {
+                mark(g, &mut ready);
+                any = true;
             }
-            if let Some(Pollable::Read(fd)) = pollables.get(i as usize) {
-                if !known_readable(*fd) {
-                    state::readable().push(*fd);
+        }
+        if !any && timeout.is_none() {
+            // Only the timer fired: a clock pollable is due now.
+            let now = p1::monotonic_now();
+            for (r, p) in ready.iter_mut().zip(pollables) {
+                if matches!(p, Pollable::Clock(at) if *at <= now) {
+                    *r = true;
+                    any = true;
                 }
             }
         }
-        if ready.is_empty() && timeout.is_none() {
-            // Only the timer fired: a clock pollable is due now.
-            let now = p1::monotonic_now();
-            ready.extend(
-                pollables
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| matches!(p, Pollable::Clock(at) if *at <= now))
-                    .map(|(i, _)| i as u32),
-            );
-        }
-        if !ready.is_empty() || timeout.is_some() {
-            return ready;
+        if any || timeout.is_some() {
+            return indexes(&ready);
         }
     }
 }
@@ -516,7 +569,12 @@ pub mod poll {
         }
         let handles = core::slice::from_raw_parts(list as *const i32, len as usize);
         let table = state::table();
-        let pollables: Vec<Pollable> = handles.iter().map(|&h| *table.get::<Pollable>(h)).collect();
+        // A list too long to copy is out of memory, not a capacity panic.
+        let mut pollables: Vec<Pollable> = Vec::new();
+        if pollables.try_reserve_exact(handles.len()).is_err() {
+            trap(Text::OutOfMemory)
+        }
+        pollables.extend(handles.iter().map(|&h| *table.get::<Pollable>(h)));
         let ready = super::poll(&pollables, None);
         let out = crate::program_alloc(4, ready.len() * 4);
         core::ptr::copy_nonoverlapping(ready.as_ptr(), out as *mut u32, ready.len());

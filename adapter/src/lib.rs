@@ -26,6 +26,7 @@ mod fds;
 mod filesystem;
 mod io;
 mod p1;
+mod path;
 mod random;
 mod sockets;
 mod state;

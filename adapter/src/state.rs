@@ -132,8 +132,17 @@ struct Heap;
 unsafe impl core::alloc::GlobalAlloc for Heap {
     // The C-shaped calls: the Rust-shaped ones assert on sizes, and an
     // assertion's message would be a data segment.
+    //
+    // A heap with no room left (`memory.grow` refused: the memory is at its
+    // maximum) traps here, saying so: `alloc`'s own answer to a null pointer
+    // would be a panic, which traps as an internal error. (`realloc` and
+    // `alloc_zeroed` come here too.)
     unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
-        heap().c_memalign(layout.align(), layout.size())
+        let p = heap().c_memalign(layout.align(), layout.size());
+        if p.is_null() {
+            crate::trap(crate::Text::OutOfMemory)
+        }
+        p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, _: core::alloc::Layout) {
         heap().c_free(ptr)
