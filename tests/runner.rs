@@ -49,9 +49,20 @@ fn processes_with(needle: &str) -> Vec<u32> {
     pids
 }
 
+/// How a test harness stops a runner.
+#[derive(Clone, Copy, Debug)]
+enum Kill {
+    /// A signal to the tool alone.
+    Tool(i32),
+    /// A signal to the tool's process group (the tool leads its own, as
+    /// under a harness that starts each test in one).
+    Group(i32),
+}
+
 /// Starts `run` of the sleeper on `runtime`, waits until the runtime is up,
-/// sends `signal` to the tool alone, and returns how the tool ended.
-fn kill_run(runtime: &str, signal: i32) -> std::process::ExitStatus {
+/// kills as `kill` says, and returns how the tool ended.
+fn kill_run(runtime: &str, kill: Kill) -> std::process::ExitStatus {
+    use std::os::unix::process::CommandExt;
     let wasm = sleeper();
     let mut child = Command::new(tool())
         .args(["run", "--runtime", runtime])
@@ -59,18 +70,23 @@ fn kill_run(runtime: &str, signal: i32) -> std::process::ExitStatus {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     // Wait for the runtime (a child of the tool naming the module).
     let start = Instant::now();
-    while processes_with("sleeper-for-runner-test").len() < 2 {
+    let processes = if runtime == "embedded" { 1 } else { 2 };
+    while processes_with("sleeper-for-runner-test").len() < processes {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "{runtime} did not start"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    unsafe { libc::kill(child.id() as i32, signal) };
+    match kill {
+        Kill::Tool(signal) => unsafe { libc::kill(child.id() as i32, signal) },
+        Kill::Group(signal) => unsafe { libc::killpg(child.id() as i32, signal) },
+    };
     let status = child.wait().unwrap();
     // Nothing of it left running.
     let start = Instant::now();
@@ -81,7 +97,7 @@ fn kill_run(runtime: &str, signal: i32) -> std::process::ExitStatus {
         }
         assert!(
             start.elapsed() < Duration::from_secs(10),
-            "{runtime}: still running after the tool got signal {signal}: {left:?}"
+            "{runtime}: still running after {kill:?}: {left:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -91,13 +107,25 @@ fn kill_run(runtime: &str, signal: i32) -> std::process::ExitStatus {
 #[test]
 fn killed_runner_takes_the_runtime_down() {
     use std::os::unix::process::ExitStatusExt;
-    for runtime in ["wasmtime", "iwasm", "node"] {
-        // Passed on, and the tool ends killed by it, as the runtime did.
-        let status = kill_run(runtime, libc::SIGTERM);
-        assert_eq!(status.signal(), Some(libc::SIGTERM), "{runtime}: {status}");
-        // Killed outright: the runtime dies with it.
-        let status = kill_run(runtime, libc::SIGKILL);
-        assert_eq!(status.signal(), Some(libc::SIGKILL), "{runtime}: {status}");
+    for runtime in ["embedded", "wasmtime", "iwasm", "iwasm-nobulk", "node"] {
+        for kill in [
+            // Passed on, and the tool ends killed by it, as the runtime did.
+            Kill::Tool(libc::SIGTERM),
+            Kill::Tool(libc::SIGINT),
+            // Killed outright: the runtime dies with it.
+            Kill::Tool(libc::SIGKILL),
+            // The whole group: the runtime is in it, and ends once.
+            Kill::Group(libc::SIGTERM),
+            Kill::Group(libc::SIGKILL),
+        ] {
+            let (Kill::Tool(signal) | Kill::Group(signal)) = kill;
+            let status = kill_run(runtime, kill);
+            assert_eq!(
+                status.signal(),
+                Some(signal),
+                "{runtime}, {kill:?}: {status}"
+            );
+        }
     }
 }
 
@@ -177,22 +205,178 @@ fn second_run_comes_from_the_cache() {
     assert_eq!(entries(&off), 0);
 }
 
+/// Every runtime `run` drives (iwasm-nobulk runs output lowered to
+/// WebAssembly 1.0).
+const RUNTIMES: [&str; 5] = ["embedded", "wasmtime", "iwasm", "iwasm-nobulk", "node"];
+
+/// `run --runtime RUNTIME` (lowered for iwasm-nobulk).
+fn run_on(runtime: &str) -> Command {
+    let mut cmd = Command::new(tool());
+    cmd.args(["run", "--runtime", runtime]);
+    if runtime == "iwasm-nobulk" {
+        cmd.args(["--target-features", "mvp"]);
+    }
+    cmd
+}
+
+fn native() -> Command {
+    let mut cmd = Command::new(
+        wasi_downlevel::run::find(wasi_downlevel::run::Runtime::Wasmtime, None).unwrap(),
+    );
+    cmd.arg("run");
+    cmd
+}
+
+/// Runs `cmd` with stdout a pipe closed after its first 10 bytes; its exit
+/// status as a shell reports it.
+fn status_with_stdout_closed_early(mut cmd: Command) -> i32 {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status
+                .code()
+                .unwrap_or_else(|| 128 + status.signal().unwrap());
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{cmd:?} went on after its stdout closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A program whose stdout closes early ends as natively: one that handles
+/// the error with its own status (`copy`), one that traps on it (`yes`,
+/// whose `println!` panics) with the status the runtime gives a trap.
+#[test]
+fn closed_stdout_ends_as_natively() {
+    let probe = wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/runner/trap-status.wat"
+    ))
+    .unwrap();
+    let probe_path = temp_dir("runner-trap").join("trap-status.wasm");
+    std::fs::write(&probe_path, probe).unwrap();
+    let copy_native = {
+        let mut c = native();
+        c.args(["--dir", "/dev::/dev"])
+            .arg(example("copy"))
+            .args(["/dev/zero", "-"]);
+        status_with_stdout_closed_early(c)
+    };
+    let mut yes = native();
+    yes.arg(example("yes"));
+    let yes_native = status_with_stdout_closed_early(yes);
+    assert_eq!((copy_native, yes_native), (1, 134), "natively");
+    for runtime in RUNTIMES {
+        let mut c = run_on(runtime);
+        c.args(["--dir", "/dev::/dev"])
+            .arg(example("copy"))
+            .args(["/dev/zero", "-"]);
+        assert_eq!(
+            status_with_stdout_closed_early(c),
+            copy_native,
+            "copy on {runtime}"
+        );
+        // The status this runtime gives a trap (the probe), which is the
+        // native one except on WAMR.
+        let mut p = run_on(runtime);
+        p.arg(&probe_path);
+        let trap = run_with_timeout(&mut p, 60).status.code();
+        let wamr = runtime.starts_with("iwasm");
+        assert_eq!(
+            trap,
+            Some(if wamr { 1 } else { 134 }),
+            "a trap on {runtime}"
+        );
+        let mut y = run_on(runtime);
+        y.arg(example("yes"));
+        assert_eq!(
+            Some(status_with_stdout_closed_early(y)),
+            trap,
+            "yes on {runtime}"
+        );
+    }
+}
+
+/// Arguments and environment reach the program byte for byte.
+#[test]
+fn arguments_and_environment_pass_through() {
+    let args = [
+        "plain",
+        "",
+        "two words",
+        "tab\there",
+        "new\nline",
+        "quote \" ' `$HOME` $(true) ; | &",
+        "ünïcödé ✓ 🦀",
+        "--dir",
+        "-",
+        "--",
+        "=",
+        "back\\slash",
+    ];
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string())
+        .chain(["x".repeat(100_000)])
+        .collect();
+    let env = "GREETING=a=b ✓\n\t end";
+    let mut want = native();
+    want.args(["--env", env]).arg(example("hello")).args(&args);
+    let want = run_with_timeout(&mut want, 60);
+    assert!(want.status.success());
+    for runtime in RUNTIMES {
+        let mut got = run_on(runtime);
+        got.args(["--env", env]).arg(example("hello")).args(&args);
+        let got = run_with_timeout(&mut got, 60);
+        // Only the lines about arguments and environment: the rest (times,
+        // random bytes) differs run to run.
+        let about = |out: &[u8]| -> Vec<String> {
+            String::from_utf8_lossy(out)
+                .lines()
+                .filter(|l| {
+                    l.starts_with("args") || l.starts_with("  arg[") || l.starts_with("GREETING")
+                })
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(
+            about(&got.stdout),
+            about(&want.stdout),
+            "{runtime}: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        assert!(about(&want.stdout).len() > args.len(), "hello printed them");
+    }
+}
+
 #[test]
 fn non_utf8_arguments_are_refused_as_natively() {
     use std::os::unix::ffi::OsStrExt;
     let arg = std::ffi::OsStr::from_bytes(b"\xff\xfe");
-    let mut native = Command::new(
-        wasi_downlevel::run::find(wasi_downlevel::run::Runtime::Wasmtime, None).unwrap(),
-    );
-    native.arg("run").arg(example("hello")).arg(arg);
-    let want = run_with_timeout(&mut native, 60);
-    let mut cmd = Command::new(tool());
-    cmd.arg("run").arg(example("hello")).arg(arg);
-    let got = run_with_timeout(&mut cmd, 60);
-    assert_eq!(got.status.code(), want.status.code());
-    let err = String::from_utf8_lossy(&got.stderr);
-    assert!(
-        err.contains("UTF-8") && err.contains(r#""\xFF\xFE""#),
-        "{err}"
-    );
+    let mut want = native();
+    want.arg(example("hello")).arg(arg);
+    let want = run_with_timeout(&mut want, 60);
+    for runtime in RUNTIMES {
+        let mut cmd = run_on(runtime);
+        cmd.arg(example("hello")).arg(arg);
+        let got = run_with_timeout(&mut cmd, 60);
+        assert_eq!(got.status.code(), want.status.code(), "{runtime}");
+        let err = String::from_utf8_lossy(&got.stderr);
+        assert!(
+            err.contains("UTF-8") && err.contains(r#""\xFF\xFE""#),
+            "{runtime}: {err}"
+        );
+    }
 }

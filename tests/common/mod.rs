@@ -31,8 +31,18 @@ pub fn run_with_timeout(cmd: &mut Command, secs: u64) -> Output {
 
 /// Like [`run_with_timeout`], with `stdin` piped in when given.
 pub fn run_with_input(cmd: &mut Command, stdin: Option<&[u8]>, secs: u64) -> Output {
+    run_piped(cmd, stdin, false, secs)
+}
+
+/// Like [`run_with_timeout`], with stdin a pipe kept open and empty until
+/// the program ends (never readable).
+pub fn run_with_open_stdin(cmd: &mut Command, secs: u64) -> Output {
+    run_piped(cmd, None, true, secs)
+}
+
+fn run_piped(cmd: &mut Command, stdin: Option<&[u8]>, keep_open: bool, secs: u64) -> Output {
     let mut child = cmd
-        .stdin(if stdin.is_some() {
+        .stdin(if stdin.is_some() || keep_open {
             Stdio::piped()
         } else {
             Stdio::null()
@@ -56,6 +66,7 @@ pub fn run_with_input(cmd: &mut Command, stdin: Option<&[u8]>, secs: u64) -> Out
             buf
         })
     };
+    let open_stdin = keep_open.then(|| child.stdin.take());
     let stdout = drain(Box::new(child.stdout.take().unwrap()));
     let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -71,6 +82,7 @@ pub fn run_with_input(cmd: &mut Command, stdin: Option<&[u8]>, secs: u64) -> Out
             Err(e) => panic!("waiting for {cmd:?}: {e}"),
         }
     };
+    drop(open_stdin);
     Output {
         status,
         stdout: stdout.join().unwrap(),
