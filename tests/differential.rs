@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{example, run_with_open_stdin, run_with_timeout, temp_dir, tool};
+use common::{example, fnv, run_with_open_stdin, run_with_timeout, temp_dir, tool};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -70,12 +70,6 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 /// One run's outcome: exit status, stdout, stderr, the tree left.

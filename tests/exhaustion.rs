@@ -14,32 +14,12 @@
 
 mod common;
 
-use common::{example, run_with_input, temp_dir, tool, RUNTIMES};
+use common::{data, example, fnv, run_with_input, temp_dir, tool, RUNTIMES};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use wasi_downlevel::run::{find, Runtime};
 
 const TIMEOUT: u64 = 60;
-
-/// Bytes nobody chose, the same every run.
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-/// FNV-1a, 64 bits, as the program computes it.
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
-}
 
 /// The file the programs open many times: 65521 bytes.
 fn sample_dir(name: &str) -> PathBuf {

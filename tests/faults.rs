@@ -8,26 +8,29 @@
 
 mod common;
 
-use common::{example, run_with_input, run_with_timeout, temp_dir, tool, Program};
+use common::{data, example, run_with_input, run_with_timeout, temp_dir, tool, Program};
 use std::process::Command;
 use wasi_downlevel::run::{find, Runtime};
-
-/// Bytes nobody chose, the same every run.
-fn data(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 fn faulty(faults: &str) -> Command {
     let mut cmd = Command::new(tool());
     cmd.env("WASI_DOWNLEVEL_FAULTS", faults).arg("run");
+    cmd
+}
+
+/// `cmd` running `copy ARGS` with `dir` as `/d` (and `/dev` if `dev`).
+fn copy(mut cmd: Command, dir: &std::path::Path, dev: bool, args: &[&str]) -> Command {
+    cmd.arg("--dir").arg(format!("{}::/d", dir.display()));
+    if dev {
+        cmd.args(["--dir", "/dev::/dev"]);
+    }
+    cmd.arg(example("copy")).args(args);
+    cmd
+}
+
+fn native() -> Command {
+    let mut cmd = Command::new(find(Runtime::Wasmtime, None).unwrap());
+    cmd.arg("run");
     cmd
 }
 
@@ -44,21 +47,13 @@ fn file_copy_loses_nothing() {
     let dir = temp_dir("faults/copy");
     let input = data(700_001, 7);
     std::fs::write(dir.join("in"), &input).unwrap();
-    let mut native = Command::new(find(Runtime::Wasmtime, None).unwrap());
-    native
-        .arg("run")
-        .arg("--dir")
-        .arg(format!("{}::/d", dir.display()))
-        .arg(example("copy"))
-        .args(["/d/in", "/d/native", "4093"]);
-    let want = run_with_timeout(&mut native, 120);
+    let want = run_with_timeout(
+        &mut copy(native(), &dir, false, &["/d/in", "/d/native", "4093"]),
+        120,
+    );
     assert!(want.status.success());
     for faults in FAULTS {
-        let mut cmd = faulty(faults);
-        cmd.arg("--dir")
-            .arg(format!("{}::/d", dir.display()))
-            .arg(example("copy"))
-            .args(["/d/in", "/d/out", "4093"]);
+        let mut cmd = copy(faulty(faults), &dir, false, &["/d/in", "/d/out", "4093"]);
         let got = run_with_timeout(&mut cmd, 300);
         assert_eq!(
             String::from_utf8_lossy(&got.stderr),
@@ -96,22 +91,13 @@ fn full_disk_gives_the_native_error() {
     let dir = temp_dir("faults/full");
     let input = data(500_000, 13);
     std::fs::write(dir.join("in"), &input).unwrap();
-    let mut native = Command::new(find(Runtime::Wasmtime, None).unwrap());
-    native
-        .arg("run")
-        .arg("--dir")
-        .arg(format!("{}::/d", dir.display()))
-        .args(["--dir", "/dev::/dev"])
-        .arg(example("copy"))
-        .args(["/d/in", "/dev/full", "4096"]);
-    let want = run_with_timeout(&mut native, 120);
+    let want = run_with_timeout(
+        &mut copy(native(), &dir, true, &["/d/in", "/dev/full", "4096"]),
+        120,
+    );
     assert_eq!(want.status.code(), Some(1));
     for faults in ["nospc=100000", "nospc=100000,short,intr,seed=5"] {
-        let mut cmd = faulty(faults);
-        cmd.arg("--dir")
-            .arg(format!("{}::/d", dir.display()))
-            .arg(example("copy"))
-            .args(["/d/in", "/d/out", "4096"]);
+        let mut cmd = copy(faulty(faults), &dir, false, &["/d/in", "/d/out", "4096"]);
         let got = run_with_timeout(&mut cmd, 120);
         assert_eq!(got.status.code(), want.status.code(), "{faults}");
         assert_eq!(
@@ -140,11 +126,7 @@ fn lost_fd_is_an_error_not_a_short_copy() {
         ("gone=11", "write"),
         ("gone=31,short,seed=9", ""),
     ] {
-        let mut cmd = faulty(faults);
-        cmd.arg("--dir")
-            .arg(format!("{}::/d", dir.display()))
-            .arg(example("copy"))
-            .args(["/d/in", "/d/out", "4096"]);
+        let mut cmd = copy(faulty(faults), &dir, false, &["/d/in", "/d/out", "4096"]);
         let got = run_with_timeout(&mut cmd, 120);
         let stderr = String::from_utf8_lossy(&got.stderr);
         assert_eq!(got.status.code(), Some(1), "{faults}: {stderr}");

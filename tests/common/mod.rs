@@ -324,3 +324,23 @@ pub fn tcp_echo_clients(addr: std::net::SocketAddr, conns: usize, bytes: u64) {
         t.join().unwrap();
     }
 }
+
+/// Bytes nobody chose, the same every run.
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// FNV-1a, 64 bits, as the example programs print it.
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
