@@ -464,10 +464,22 @@ fn set_times_at(
         return Ok(());
     }
     let path = w.path();
+    // `.` is the directory itself, even once removed or renamed (which Node
+    // looks up by the name it was opened with).
+    let dot = path.as_bytes() == [b'.'];
     let (atim, mtim, fst) = times(a, m, || unsafe {
-        wasi::path_filestat_get(fd, lookup, path)
+        match dot {
+            true => wasi::fd_filestat_get(fd),
+            false => wasi::path_filestat_get(fd, lookup, path),
+        }
     })?;
-    unsafe { wasi::path_filestat_set_times(fd, lookup, path, atim, mtim, fst) }.map_err(err)
+    match unsafe { wasi::path_filestat_set_times(fd, lookup, path, atim, mtim, fst) } {
+        Err(wasi::ERRNO_NOENT) if dot => unsafe {
+            wasi::fd_filestat_set_times(fd, atim, mtim, fst)
+        },
+        r => r,
+    }
+    .map_err(err)
 }
 
 /// A call refused whatever the new name `w`: as Linux, finding the name
@@ -488,7 +500,16 @@ fn link_at(old_fd: Fd, old: &str, new_fd: Fd, new: &str) -> Result<()> {
     let new = old.then(old_fd, || paths::parent(new_fd, new))?;
     match (old.is_dir(), new.is_dir()) {
         (false, false) => {
-            unsafe { wasi::path_link(old_fd, 0, old.path(), new_fd, new.path()) }.map_err(err)
+            match unsafe { wasi::path_link(old_fd, 0, old.path(), new_fd, new.path()) } {
+                // Both directories are found first natively; Linux looks
+                // the old name up before the new one's directory.
+                Err(wasi::ERRNO_NOENT) => {
+                    old.parent_found(old_fd)?;
+                    new.parent_found(new_fd)?;
+                    Err(code::NO_ENTRY)
+                }
+                r => r.map_err(err),
+            }
         }
         // Linux refuses a hard link to a directory.
         (true, false) => refused(new_fd, &new),

@@ -44,7 +44,13 @@ fn as_str(b: &[u8]) -> &str {
 }
 
 fn lstat(fd: Fd, path: &[u8]) -> Result<wasi::Filestat> {
-    unsafe { wasi::path_filestat_get(fd, 0, as_str(path)) }.map_err(|e| error_code(e.raw()))
+    // `.` is the directory itself, even once removed or renamed (which Node
+    // looks up by the name it was opened with).
+    match path {
+        [b'.'] => unsafe { wasi::fd_filestat_get(fd) },
+        _ => unsafe { wasi::path_filestat_get(fd, 0, as_str(path)) },
+    }
+    .map_err(|e| error_code(e.raw()))
 }
 
 /// The target of the symlink at `path`.
