@@ -83,6 +83,7 @@ fn kill_run(runtime: &str, kill: Kill) -> std::process::ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    let pid = child.id();
     match kill {
         Kill::Tool(signal) => unsafe { libc::kill(child.id() as i32, signal) },
         Kill::Group(signal) => unsafe { libc::killpg(child.id() as i32, signal) },
@@ -101,6 +102,9 @@ fn kill_run(runtime: &str, kill: Kill) -> std::process::ExitStatus {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The module ran from the cache: no temp folder, even killed outright.
+    let left = leftovers(pid);
+    assert!(left.is_empty(), "{runtime}, {kill:?}: left {left:?}");
     status
 }
 
@@ -129,6 +133,57 @@ fn killed_runner_takes_the_runtime_down() {
     }
 }
 
+/// The temp folders run `pid` left.
+fn leftovers(pid: u32) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("wasi-downlevel-{pid}-"))
+        })
+        .map(|e| e.path())
+        .collect()
+}
+
+/// A run killed outright cannot remove its temp folder (with the cache
+/// off, the module is there); the next run does.
+#[test]
+fn killed_outright_leaves_nothing_for_long() {
+    let mut child = Command::new(tool())
+        .env("WASI_DOWNLEVEL_CACHE", "off")
+        .args(["run", "--runtime", "wasmtime"])
+        .arg(sleeper())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while processes_with("sleeper-for-runner-test").len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "wasmtime did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = child.id();
+    assert_eq!(leftovers(pid).len(), 1, "the module's folder while it runs");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut next = Command::new(tool());
+    next.env("WASI_DOWNLEVEL_CACHE", "off")
+        .args(["run", "--runtime", "wasmtime"])
+        .arg(example("hello"));
+    assert!(run_with_timeout(&mut next, 60).status.success());
+    assert_eq!(
+        leftovers(pid),
+        Vec::<std::path::PathBuf>::new(),
+        "removed by the next run"
+    );
+}
+
 #[test]
 fn nothing_left_behind() {
     let cache = temp_dir("runner-cache");
@@ -145,16 +200,8 @@ fn nothing_left_behind() {
         let pid = child.id();
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{runtime}");
-        let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
-            .unwrap()
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(&format!("wasi-downlevel-{pid}-"))
-            })
-            .collect();
-        assert!(leftovers.is_empty(), "{runtime}: left {leftovers:?}");
+        let left = leftovers(pid);
+        assert!(left.is_empty(), "{runtime}: left {left:?}");
     }
 }
 

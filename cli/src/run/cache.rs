@@ -155,6 +155,9 @@ impl TempDir {
     pub fn new() -> Result<TempDir> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
+        if N.load(Ordering::Relaxed) == 0 {
+            sweep();
+        }
         let p = std::env::temp_dir().join(format!(
             "wasi-downlevel-{}-{}",
             std::process::id(),
@@ -162,6 +165,38 @@ impl TempDir {
         ));
         std::fs::create_dir_all(&p)?;
         Ok(TempDir(p))
+    }
+}
+
+/// Removes the folders of runs that were killed outright (nothing of
+/// theirs could remove them): those named for a process that is gone.
+fn sweep() {
+    let Ok(rd) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("wasi-downlevel-"))
+            .and_then(|n| n.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !alive(pid)) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
     }
 }
 
