@@ -64,6 +64,8 @@ impl Rng {
 struct State {
     /// Open descriptors and how they were opened; 0 is the preopen.
     descs: Vec<(Descriptor, String)>,
+    /// Each descriptor's path from the preopen (its own is `.`).
+    paths: Vec<String>,
     ins: Vec<InputStream>,
     outs: Vec<OutputStream>,
     /// Bytes written so far, so contents differ from write to write.
@@ -162,6 +164,27 @@ fn new_time(r: &mut Rng) -> (NewTimestamp, String) {
 }
 
 impl State {
+    /// Whether directory descriptor `d`'s path from the preopen no longer
+    /// names it (renamed or removed since). Then Node differs (uvwasi does
+    /// everything through a directory descriptor by that path), and the
+    /// test knows it from this mark.
+    fn moved(&self, d: usize) -> bool {
+        let (desc, root) = (&self.descs[d].0, &self.descs[0].0);
+        if d == 0 || desc.get_type() != Ok(DescriptorType::Directory) {
+            return false;
+        }
+        let flags = DescriptorFlags::empty();
+        match root.open_at(
+            PathFlags::SYMLINK_FOLLOW,
+            &self.paths[d],
+            OpenFlags::empty(),
+            flags,
+        ) {
+            Ok(again) => !again.is_same_object(desc),
+            Err(_) => true,
+        }
+    }
+
     /// Performs one operation, returning what to print.
     fn step(&mut self, r: &mut Rng) -> String {
         let op = r.below(100);
@@ -169,7 +192,10 @@ impl State {
         let n = self.descs.len() as u64;
         let d = r.below(n) as usize;
         let (dir, how) = (&self.descs[d].0, self.descs[d].1.clone());
-        let on = format!("#{d}({how})");
+        let on = match self.moved(d) {
+            true => format!("#{d}({how}, moved)"),
+            false => format!("#{d}({how})"),
+        };
         match op {
             0..=13 => {
                 let pf = path_flags(r);
@@ -203,7 +229,12 @@ impl State {
                         let flags = new.get_flags();
                         let line = format!("{what} -> #{} {ty:?} {flags:?}", self.descs.len());
                         if self.descs.len() < 10 {
-                            self.descs.push((new, format!("{name}")));
+                            let path = match self.paths[d].as_str() {
+                                "." => name.to_string(),
+                                p => format!("{p}/{name}"),
+                            };
+                            self.descs.push((new, name.to_string()));
+                            self.paths.push(path);
                         }
                         line
                     }
@@ -418,6 +449,7 @@ impl State {
             }
             94..=96 if d > 0 => {
                 self.descs.remove(d);
+                self.paths.remove(d);
                 format!("drop {on}")
             }
             97 if !self.ins.is_empty() => {
@@ -452,6 +484,7 @@ fn main() {
         .0;
     let mut s = State {
         descs: vec![(root, "/d".into())],
+        paths: vec![".".into()],
         ins: Vec::new(),
         outs: Vec::new(),
         written: 0,
