@@ -14,12 +14,22 @@
 
 mod common;
 
-use common::{data, example, fnv, run_with_input, temp_dir, tool, RUNTIMES};
+use common::{data, example, fnv, run_with_input, temp_dir, tool};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use wasi_downlevel::run::{find, Runtime};
 
 const TIMEOUT: u64 = 60;
+
+/// Every runtime `run` drives; iwasm-nobulk runs the output lowered to
+/// WebAssembly 1.0.
+const RUNTIMES: [Runtime; 5] = [
+    Runtime::Embedded,
+    Runtime::Wasmtime,
+    Runtime::Iwasm,
+    Runtime::IwasmNobulk,
+    Runtime::Node,
+];
 
 /// The file the programs open many times: 65521 bytes.
 fn sample_dir(name: &str) -> PathBuf {
@@ -66,6 +76,9 @@ impl Case<'_> {
             Some(rt) => {
                 let mut c = Command::new(tool());
                 c.args(["run", "--runtime", rt.name()]);
+                if rt == Runtime::IwasmNobulk {
+                    c.args(["--target-features", "mvp"]);
+                }
                 c
             }
         };
@@ -278,8 +291,11 @@ fn adapter_heap_exhaustion_traps() {
             ("poll", "wasi:io/poll#poll"),
         ] {
             let mut cmd = Command::new(tool());
-            cmd.args(["run", "--runtime", rt.name()])
-                .arg(example(program))
+            cmd.args(["run", "--runtime", rt.name()]);
+            if rt == Runtime::IwasmNobulk {
+                cmd.args(["--target-features", "mvp"]);
+            }
+            cmd.arg(example(program))
                 .args(["oom", what, max, "64"])
                 .env_remove("RUST_BACKTRACE");
             let got = run_with_input(&mut cmd, None, TIMEOUT);

@@ -381,28 +381,25 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
         Subscription, SubscriptionClock, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU,
     };
     const TIMER: u64 = u64::MAX;
-    // (fd, write, index) of every pollable waiting on an fd, grouped by fd
-    // and direction; a subscription's userdata is its group's first position.
-    let mut waits: Vec<(Fd, bool, u32)> = pollables
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| match *p {
-            Pollable::Read(f) => Some((f, false, i as u32)),
-            Pollable::Write(f) => Some((f, true, i as u32)),
-            _ => None,
-        })
-        .collect();
-    waits.sort_unstable();
-    // (No indexing: a bounds check's panic location would be a data
-    // segment.)
-    let group = |g: usize| waits.get(g).map(|w| (w.0, w.1));
-    let group_end = |g: usize| {
-        g + waits
-            .iter()
-            .skip(g)
-            .take_while(|w| Some((w.0, w.1)) == group(g))
-            .count()
-    };
+    // The distinct (fd, write) pairs pollables wait on, and (pollable,
+    // pair) for each such pollable: one subscription per pair, whose
+    // userdata is the pair's index. (Found by a linear search, not a sort:
+    // lists hold few distinct fds, and a sort would cost every program its
+    // code.)
+    let mut groups: Vec<(Fd, bool)> = Vec::new();
+    let mut waits: Vec<(u32, u32)> = Vec::new();
+    for (i, p) in pollables.iter().enumerate() {
+        let key = match *p {
+            Pollable::Read(f) => (f, false),
+            Pollable::Write(f) => (f, true),
+            _ => continue,
+        };
+        let g = groups.iter().position(|&k| k == key).unwrap_or_else(|| {
+            groups.push(key);
+            groups.len() - 1
+        });
+        waits.push((i as u32, g as u32));
+    }
     loop {
         let now = p1::monotonic_now();
         let mut ready = vec![false; pollables.len()];
@@ -425,8 +422,7 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             }
         }
         let mut subs: Vec<Subscription> = Vec::new();
-        let mut g = 0;
-        while let Some(&(fd, write, _)) = waits.get(g) {
+        for (g, &(fd, write)) in groups.iter().enumerate() {
             if write || !known_readable(fd) {
                 let tag = if write {
                     wasi::EVENTTYPE_FD_WRITE
@@ -445,7 +441,6 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                     },
                 });
             }
-            g = group_end(g);
         }
         let indexes = |ready: &[bool]| {
             ready
@@ -479,15 +474,19 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                 },
             });
         }
-        // The group at `g` is ready: every pollable in it.
+        // Pair `g` is ready: every pollable waiting on it. (No indexing: a
+        // bounds check's panic location would be a data segment.)
         let mark = |g: usize, ready: &mut [bool]| {
-            for &(fd, write, i) in waits.iter().skip(g).take(group_end(g) - g) {
+            let Some(&(fd, write)) = groups.get(g) else {
+                return;
+            };
+            for &(i, _) in waits.iter().filter(|w| w.1 as usize == g) {
                 if let Some(r) = ready.get_mut(i as usize) {
                     *r = true;
                 }
-                if !write && !known_readable(fd) {
-                    state::readable().push(fd);
-                }
+            }
+            if !write && !known_readable(fd) {
+                state::readable().push(fd);
             }
         };
         let events = match p1::poll_oneoff(&subs) {
@@ -505,10 +504,10 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             }
         };
         // Only events for what was asked: a host's stray userdata is no
-        // group.
+        // pair.
         for e in &events {
             let g = e.userdata as usize;
-            if g < waits.len() && (g == 0 || group(g.wrapping_sub(1)) != group(g)) {
+            if g < groups.len() {
                 mark(g, &mut ready);
                 any = true;
             }
