@@ -187,10 +187,9 @@ fn killed_outright_leaves_nothing_for_long() {
 #[test]
 fn nothing_left_behind() {
     let cache = temp_dir("runner-cache");
-    for runtime in ["embedded", "wasmtime", "iwasm", "node"] {
-        let mut cmd = Command::new(tool());
+    for runtime in RUNTIMES {
+        let mut cmd = run_on(runtime);
         cmd.env("WASI_DOWNLEVEL_CACHE", &cache)
-            .args(["run", "--runtime", runtime])
             .arg(example("hello"));
         let child = cmd
             .stdin(Stdio::null())
