@@ -16,11 +16,13 @@
 
 mod common;
 
-use common::{example, fnv, run_with_open_stdin, run_with_timeout, temp_dir, tool};
+use common::{
+    example, fnv, run_with_open_stdin, run_with_timeout, runner, temp_dir, tool, EVERY_RUNTIME,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use wasi_downlevel::run::{find, Runtime};
+use wasi_downlevel::run::Runtime;
 
 /// Seeds `make test` runs. Seeds 3, 6 and 18 found the bugs fixed with
 /// this test (open modes, streams that end, reading after the end).
@@ -30,15 +32,6 @@ const SEEDS: std::ops::RangeInclusive<u64> = 1..=40;
 const FOUND: [u64; 4] = [132, 237, 567, 646];
 const FS_OPS: &str = "300";
 const POLL_ROUNDS: &str = "60";
-
-const RUNTIMES: [Runtime; 5] = [
-    Runtime::Embedded,
-    Runtime::Wasmtime,
-    Runtime::Iwasm,
-    Runtime::Node,
-    // Lowered to WebAssembly 1.0 (`--target-features mvp`).
-    Runtime::IwasmNobulk,
-];
 
 fn seeds() -> Vec<u64> {
     match std::env::var("DIFF_SEEDS") {
@@ -88,21 +81,7 @@ struct Run {
 fn run(program: &str, seed: u64, count: &str, rt: Option<Runtime>) -> Run {
     let name = rt.map_or("native", Runtime::name);
     let dir = temp_dir(&format!("differential/{program}-{seed}-{name}"));
-    let mut cmd = match rt {
-        None => {
-            let mut c = Command::new(find(Runtime::Wasmtime, None).unwrap());
-            c.arg("run");
-            c
-        }
-        Some(rt) => {
-            let mut c = Command::new(tool());
-            c.args(["run", "--runtime", rt.name()]);
-            if rt == Runtime::IwasmNobulk {
-                c.args(["--target-features", "mvp"]);
-            }
-            c
-        }
-    };
+    let mut cmd = runner(rt);
     cmd.arg("--dir")
         .arg(format!("{}::/d", dir.display()))
         .arg(example(program));
@@ -312,7 +291,7 @@ fn differential(program: &str, count: &str) {
     } else {
         seeds()
     };
-    let hosts: Vec<Vec<&HostDifference>> = RUNTIMES
+    let hosts: Vec<Vec<&HostDifference>> = EVERY_RUNTIME
         .iter()
         .map(|&rt| host_differences(program, rt))
         .collect();
@@ -322,7 +301,7 @@ fn differential(program: &str, count: &str) {
         // seed's side by side.
         let (want, got) = std::thread::scope(|s| {
             let want = s.spawn(|| run(program, seed, count, None));
-            let got: Vec<_> = RUNTIMES
+            let got: Vec<_> = EVERY_RUNTIME
                 .map(|rt| s.spawn(move || (rt, run(program, seed, count, Some(rt)))))
                 .into_iter()
                 .map(|h| h.join().unwrap())
@@ -341,13 +320,13 @@ fn differential(program: &str, count: &str) {
             }
         }
     }
-    let runs = seeds.len() * RUNTIMES.len();
+    let runs = seeds.len() * EVERY_RUNTIME.len();
     println!("{program}: {runs} runs, {ended} compared up to a host difference");
     assert!(
         failures.is_empty(),
         "{} of {} runs differ from native:\n{}",
         failures.len(),
-        seeds.len() * RUNTIMES.len(),
+        seeds.len() * EVERY_RUNTIME.len(),
         failures.join("\n")
     );
 }

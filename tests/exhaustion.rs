@@ -14,22 +14,12 @@
 
 mod common;
 
-use common::{data, example, fnv, run_with_input, temp_dir, tool};
+use common::{data, example, fnv, run_with_input, runner, temp_dir, tool, EVERY_RUNTIME};
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use wasi_downlevel::run::{find, Runtime};
+use wasi_downlevel::run::Runtime;
 
 const TIMEOUT: u64 = 60;
-
-/// Every runtime `run` drives; iwasm-nobulk runs the output lowered to
-/// WebAssembly 1.0.
-const RUNTIMES: [Runtime; 5] = [
-    Runtime::Embedded,
-    Runtime::Wasmtime,
-    Runtime::Iwasm,
-    Runtime::IwasmNobulk,
-    Runtime::Node,
-];
 
 /// The file the programs open many times: 65521 bytes.
 fn sample_dir(name: &str) -> PathBuf {
@@ -65,23 +55,7 @@ struct Case<'a> {
 impl Case<'_> {
     fn run(&self, runtime: Option<Runtime>) -> Output {
         let name = runtime.map_or("native", |r| r.name());
-        let mut cmd = match runtime {
-            None => {
-                let mut c = Command::new(
-                    find(Runtime::Wasmtime, None).expect("wasmtime: run `make runtimes`"),
-                );
-                c.arg("run");
-                c
-            }
-            Some(rt) => {
-                let mut c = Command::new(tool());
-                c.args(["run", "--runtime", rt.name()]);
-                if rt == Runtime::IwasmNobulk {
-                    c.args(["--target-features", "mvp"]);
-                }
-                c
-            }
-        };
+        let mut cmd = runner(runtime);
         cmd.arg("--dir")
             .arg(format!("{}::/d", (self.dir)(name).display()))
             .arg(example(self.program))
@@ -122,7 +96,7 @@ impl Case<'_> {
             String::from_utf8_lossy(&want.stderr)
         );
         check(&stdout);
-        let failures: Vec<String> = RUNTIMES
+        let failures: Vec<String> = EVERY_RUNTIME
             .iter()
             .filter_map(|&rt| {
                 differs(&self.run(Some(rt)), &want).map(|d| format!("{}: {d}", rt.name()))
@@ -277,12 +251,15 @@ fn deep_poll_lists() {
 /// embedded engine: wasmi commits the whole 4 GiB, 4.2 GB and 8 s a run).
 #[test]
 fn adapter_heap_exhaustion_traps() {
-    let runs = RUNTIMES.iter().map(|&rt| (rt, "stress-oom", "1024")).chain(
-        RUNTIMES
-            .iter()
-            .filter(|&&rt| rt != Runtime::Embedded)
-            .map(|&rt| (rt, "stress", "65536")),
-    );
+    let runs = EVERY_RUNTIME
+        .iter()
+        .map(|&rt| (rt, "stress-oom", "1024"))
+        .chain(
+            EVERY_RUNTIME
+                .iter()
+                .filter(|&&rt| rt != Runtime::Embedded)
+                .map(|&rt| (rt, "stress", "65536")),
+        );
     let mut failures = Vec::new();
     let mut stdouts: Vec<(String, String, String)> = Vec::new();
     for (rt, program, max) in runs {

@@ -8,9 +8,8 @@
 
 mod common;
 
-use common::{data, example, run_with_input, run_with_timeout, temp_dir, tool, Program};
+use common::{data, example, native, run_with_input, run_with_timeout, temp_dir, tool, Program};
 use std::process::Command;
-use wasi_downlevel::run::{find, Runtime};
 
 fn faulty(faults: &str) -> Command {
     let mut cmd = Command::new(tool());
@@ -25,12 +24,6 @@ fn copy(mut cmd: Command, dir: &std::path::Path, dev: bool, args: &[&str]) -> Co
         cmd.args(["--dir", "/dev::/dev"]);
     }
     cmd.arg(example("copy")).args(args);
-    cmd
-}
-
-fn native() -> Command {
-    let mut cmd = Command::new(find(Runtime::Wasmtime, None).unwrap());
-    cmd.arg("run");
     cmd
 }
 

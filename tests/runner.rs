@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{example, run_with_timeout, temp_dir, tool};
+use common::{example, native, run_with_timeout, runner, temp_dir, tool, EVERY_RUNTIME};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -187,8 +187,9 @@ fn killed_outright_leaves_nothing_for_long() {
 #[test]
 fn nothing_left_behind() {
     let cache = temp_dir("runner-cache");
-    for runtime in RUNTIMES {
-        let mut cmd = run_on(runtime);
+    for rt in EVERY_RUNTIME {
+        let runtime = rt.name();
+        let mut cmd = runner(Some(rt));
         cmd.env("WASI_DOWNLEVEL_CACHE", &cache)
             .arg(example("hello"));
         let child = cmd
@@ -251,28 +252,6 @@ fn second_run_comes_from_the_cache() {
     assert_eq!(entries(&off), 0);
 }
 
-/// Every runtime `run` drives (iwasm-nobulk runs output lowered to
-/// WebAssembly 1.0).
-const RUNTIMES: [&str; 5] = ["embedded", "wasmtime", "iwasm", "iwasm-nobulk", "node"];
-
-/// `run --runtime RUNTIME` (lowered for iwasm-nobulk).
-fn run_on(runtime: &str) -> Command {
-    let mut cmd = Command::new(tool());
-    cmd.args(["run", "--runtime", runtime]);
-    if runtime == "iwasm-nobulk" {
-        cmd.args(["--target-features", "mvp"]);
-    }
-    cmd
-}
-
-fn native() -> Command {
-    let mut cmd = Command::new(
-        wasi_downlevel::run::find(wasi_downlevel::run::Runtime::Wasmtime, None).unwrap(),
-    );
-    cmd.arg("run");
-    cmd
-}
-
 /// Runs `cmd` with stdout a pipe closed after its first 10 bytes; its exit
 /// status as a shell reports it.
 fn status_with_stdout_closed_early(mut cmd: Command) -> i32 {
@@ -324,8 +303,9 @@ fn closed_stdout_ends_as_natively() {
     yes.arg(example("yes"));
     let yes_native = status_with_stdout_closed_early(yes);
     assert_eq!((copy_native, yes_native), (1, 134), "natively");
-    for runtime in RUNTIMES {
-        let mut c = run_on(runtime);
+    for rt in EVERY_RUNTIME {
+        let runtime = rt.name();
+        let mut c = runner(Some(rt));
         c.args(["--dir", "/dev::/dev"])
             .arg(example("copy"))
             .args(["/dev/zero", "-"]);
@@ -336,7 +316,7 @@ fn closed_stdout_ends_as_natively() {
         );
         // The status this runtime gives a trap (the probe), which is the
         // native one except on WAMR.
-        let mut p = run_on(runtime);
+        let mut p = runner(Some(rt));
         p.arg(&probe_path);
         let trap = run_with_timeout(&mut p, 60).status.code();
         let wamr = runtime.starts_with("iwasm");
@@ -345,7 +325,7 @@ fn closed_stdout_ends_as_natively() {
             Some(if wamr { 1 } else { 134 }),
             "a trap on {runtime}"
         );
-        let mut y = run_on(runtime);
+        let mut y = runner(Some(rt));
         y.arg(example("yes"));
         assert_eq!(
             Some(status_with_stdout_closed_early(y)),
@@ -382,8 +362,9 @@ fn arguments_and_environment_pass_through() {
     want.args(["--env", env]).arg(example("hello")).args(&args);
     let want = run_with_timeout(&mut want, 60);
     assert!(want.status.success());
-    for runtime in RUNTIMES {
-        let mut got = run_on(runtime);
+    for rt in EVERY_RUNTIME {
+        let runtime = rt.name();
+        let mut got = runner(Some(rt));
         got.args(["--env", env]).arg(example("hello")).args(&args);
         let got = run_with_timeout(&mut got, 60);
         // Only the lines about arguments and environment: the rest (times,
@@ -414,8 +395,9 @@ fn non_utf8_arguments_are_refused_as_natively() {
     let mut want = native();
     want.arg(example("hello")).arg(arg);
     let want = run_with_timeout(&mut want, 60);
-    for runtime in RUNTIMES {
-        let mut cmd = run_on(runtime);
+    for rt in EVERY_RUNTIME {
+        let runtime = rt.name();
+        let mut cmd = runner(Some(rt));
         cmd.arg(example("hello")).arg(arg);
         let got = run_with_timeout(&mut cmd, 60);
         assert_eq!(got.status.code(), want.status.code(), "{runtime}");

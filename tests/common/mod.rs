@@ -10,6 +10,16 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use wasi_downlevel::run::Runtime;
 
+/// Every runtime `run` drives (see [`runner`]: iwasm-nobulk runs the
+/// output lowered to WebAssembly 1.0).
+pub const EVERY_RUNTIME: [Runtime; 5] = [
+    Runtime::Embedded,
+    Runtime::Wasmtime,
+    Runtime::Iwasm,
+    Runtime::IwasmNobulk,
+    Runtime::Node,
+];
+
 /// The preview1 runtimes every end-to-end case runs on.
 pub const RUNTIMES: [Runtime; 4] = [
     Runtime::Embedded,
@@ -343,4 +353,25 @@ pub fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
     })
+}
+
+/// `wasmtime run` as a WASI 0.2 host: the reference.
+pub fn native() -> Command {
+    let mut cmd = Command::new(
+        wasi_downlevel::run::find(Runtime::Wasmtime, None).expect("wasmtime: run `make runtimes`"),
+    );
+    cmd.arg("run");
+    cmd
+}
+
+/// `wasi-downlevel run` on `rt` (lowered to WebAssembly 1.0 for
+/// iwasm-nobulk), or natively with none.
+pub fn runner(rt: Option<Runtime>) -> Command {
+    let Some(rt) = rt else { return native() };
+    let mut cmd = Command::new(tool());
+    cmd.args(["run", "--runtime", rt.name()]);
+    if rt == Runtime::IwasmNobulk {
+        cmd.args(["--target-features", "mvp"]);
+    }
+    cmd
 }
