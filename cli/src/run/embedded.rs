@@ -78,7 +78,18 @@ pub fn run(wasm: &[u8], opts: &Options) -> Result<i32> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let faults = Faults::from_env()?;
-    let mut store = Store::new(&engine, Host { wasi, faults });
+    let calls = std::env::var_os("WASI_DOWNLEVEL_CALLS").map(|path| Calls {
+        path: path.into(),
+        counts: Default::default(),
+    });
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi,
+            faults,
+            calls,
+        },
+    );
     let mut linker = <Linker<Host>>::new(&engine);
     wasmi_wasi::add_to_linker(&mut linker, |host: &mut Host| host)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -88,7 +99,11 @@ pub fn run(wasm: &[u8], opts: &Options) -> Result<i32> {
     let start = instance
         .get_typed_func::<(), ()>(&store, "_start")
         .context("the module has no `_start` export")?;
-    match start.call(&mut store, ()) {
+    let ended = start.call(&mut store, ());
+    if let Some(calls) = &store.data().calls {
+        calls.write()?;
+    }
+    match ended {
         Ok(()) => Ok(0),
         Err(e) => match e.i32_exit_status() {
             Some(status) => Ok(status),
@@ -114,10 +129,40 @@ fn stdin_is_device() -> bool {
 }
 
 /// The preview1 host: wasi-common's, with the fixes in the module docs,
-/// and the faults a test asked for (`faults.rs`).
+/// the faults a test asked for (`faults.rs`), and the calls counted if
+/// asked (`WASI_DOWNLEVEL_CALLS=FILE`).
 struct Host {
     wasi: WasiCtx,
     faults: Option<Faults>,
+    calls: Option<Calls>,
+}
+
+/// How many times the program called each preview1 function, written to
+/// `path` at the end as `NAME COUNT` lines: for tests that compare a
+/// program's calls adapted and as a preview1 build.
+struct Calls {
+    path: PathBuf,
+    counts: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Calls {
+    fn write(&self) -> Result<()> {
+        let text: String = self
+            .counts
+            .iter()
+            .map(|(name, n)| format!("{name} {n}\n"))
+            .collect();
+        std::fs::write(&self.path, text)
+            .with_context(|| format!("cannot write the call counts to {}", self.path.display()))
+    }
+}
+
+impl Host {
+    fn count(&mut self, name: &'static str) {
+        if let Some(c) = &mut self.calls {
+            *c.counts.entry(name).or_default() += 1;
+        }
+    }
 }
 
 /// An error as a preview1 host must give it: wasi-common's errno, or for
@@ -241,6 +286,7 @@ macro_rules! host {
                     memory: &mut GuestMemory<'_>,
                     $($arg: $ty),*
                 ) -> Result<$ret, Error> {
+                    self.count(stringify!($name));
                     self.wasi.$name(memory, $($arg),*).await.map_err(errno)
                 }
             )*
@@ -291,21 +337,27 @@ host! {
     {
         // Reads and writes, through the faults a test asked for.
         async fn fd_read(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, iovs: types::IovecArray) -> Result<types::Size, Error> {
+            self.count("fd_read");
             faulty!(self, memory, fd, read iovs, |a| self.wasi.fd_read(memory, fd, a))
         }
         async fn fd_pread(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, iovs: types::IovecArray, offset: types::Filesize) -> Result<types::Size, Error> {
+            self.count("fd_pread");
             faulty!(self, memory, fd, read iovs, |a| self.wasi.fd_pread(memory, fd, a, offset))
         }
         async fn sock_recv(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, ri_data: types::IovecArray, ri_flags: types::Riflags) -> Result<(types::Size, types::Roflags), Error> {
+            self.count("sock_recv");
             faulty!(self, memory, fd, read ri_data, |a| self.wasi.sock_recv(memory, fd, a, ri_flags))
         }
         async fn fd_write(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, ciovs: types::CiovecArray) -> Result<types::Size, Error> {
+            self.count("fd_write");
             faulty!(self, memory, fd, write ciovs, |a| self.wasi.fd_write(memory, fd, a))
         }
         async fn fd_pwrite(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, ciovs: types::CiovecArray, offset: types::Filesize) -> Result<types::Size, Error> {
+            self.count("fd_pwrite");
             faulty!(self, memory, fd, write ciovs, |a| self.wasi.fd_pwrite(memory, fd, a, offset))
         }
         async fn sock_send(&mut self, memory: &mut GuestMemory<'_>, fd: types::Fd, si_data: types::CiovecArray, si_flags: types::Siflags) -> Result<types::Size, Error> {
+            self.count("sock_send");
             faulty!(self, memory, fd, write si_data, |a| self.wasi.sock_send(memory, fd, a, si_flags))
         }
 
@@ -316,6 +368,7 @@ host! {
             path: GuestPtr<u8>,
             path_max_len: types::Size,
         ) -> Result<(), Error> {
+            self.count("fd_prestat_dir_name");
             if !self.wasi.table().contains_key(u32::from(fd)) {
                 return Err(Errno::Badf.into());
             }
@@ -330,6 +383,7 @@ host! {
             _memory: &mut GuestMemory<'_>,
             status: types::Exitcode,
         ) -> anyhow::Error {
+            self.count("proc_exit");
             I32Exit(status as i32).into()
         }
     }

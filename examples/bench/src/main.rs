@@ -6,6 +6,9 @@
 //!   bench clock N             N monotonic clock reads
 //!   bench read1 FILE N        N one-byte reads
 //!   bench write N             N one-byte writes to stdout
+//!   bench open FILE N         N opens and closes of FILE
+//!   bench stat FILE N         N stats of FILE by its path
+//!   bench readdir DIR N       N listings of DIR (each entry's name)
 //!   bench tcp ADDR            receive from ADDR until EOF in 64 KiB reads
 //!   bench count FILE CHUNK    like read; prints the reads, the heap
 //!                             allocations made during them (and their
@@ -126,6 +129,28 @@ fn main() {
                 out.write_all(b"x").expect("write");
                 out.flush().expect("flush");
             }
+        }
+        "open" => {
+            for _ in 0..num(3) {
+                drop(std::fs::File::open(arg(2)).expect("open"));
+            }
+            println!("opened");
+        }
+        "stat" => {
+            let mut len = 0;
+            for _ in 0..num(3) {
+                len += std::fs::metadata(arg(2)).expect("stat").len();
+            }
+            println!("{len}");
+        }
+        "readdir" => {
+            let mut names = 0;
+            for _ in 0..num(3) {
+                for e in std::fs::read_dir(arg(2)).expect("read_dir") {
+                    names += e.expect("entry").file_name().len();
+                }
+            }
+            println!("{names}");
         }
         #[cfg(target_env = "p2")]
         "tcp" => {
