@@ -28,6 +28,12 @@ const TRAP_EXIT_CODE = 134;
 const LOAD_ERROR_EXIT_CODE = 1;
 const USAGE_EXIT_CODE = 2;
 
+// V8's fast API calls into node:wasi can crash the process after the
+// module's memory grows (nodejs/node#46777, #53087). Set here rather than on
+// the command line, where a Node whose V8 lacks the flag would refuse to
+// start; V8 ignores a flag it does not know here.
+(await import('node:v8')).setFlagsFromString('--no-turbo-fast-api-calls');
+
 const { readFile } = await import('node:fs/promises');
 const { WASI } = await import('node:wasi');
 

@@ -82,10 +82,7 @@ pub fn run(runtime: Runtime, wasm: &[u8], key: &str, opts: &Options) -> Result<i
                 "node-wasi.mjs".as_ref(),
                 NODE_LAUNCHER.as_bytes(),
             )?;
-            // V8's fast API calls into node:wasi can crash the process
-            // after the memory grows (nodejs/node#46777, #53087).
             cmd.arg("--no-warnings")
-                .arg("--no-turbo-fast-api-calls")
                 .arg(&launcher.path)
                 .arg("--argv0")
                 .arg(&opts.argv0);

@@ -349,10 +349,12 @@ fn fdlimit(tries: usize) {
     drop(streams);
     drop(descs);
     let (descs, err2) = open_many();
+    // A leak would cost the second pass what the first opened; the host may
+    // take an fd or two of its own meanwhile (seen once natively).
     println!(
-        "second pass: {:?}, as many as the first: {}",
+        "second pass: {:?}, as many as the first (but for the host's own): {}",
         err2,
-        descs.len() == first
+        descs.len() + 2 >= first && descs.len() <= first
     );
     drop(descs);
     let few: Vec<Descriptor> = (0..10)
