@@ -232,6 +232,11 @@ fn fdflags(dflags: u8) -> u16 {
 
 fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -> Result<i32> {
     let dirfd = dir(handle)?;
+    // open-flags (create, directory, exclusive, truncate) have preview1's
+    // oflags bit order.
+    let oflags = oflags as u16 & 0xf;
+    let has = |f: u16| oflags & f == f;
+    use wasi::{OFLAGS_CREAT as CREATE, OFLAGS_DIRECTORY, OFLAGS_EXCL, OFLAGS_TRUNC};
     // As the reference host, in its order: the sync flags are unsupported,
     // and a directory cannot be created, exclusive or truncated this way.
     if dflags as u8
@@ -240,8 +245,7 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     {
         return Err(code::UNSUPPORTED);
     }
-    const DIRECTORY: i32 = 0b10;
-    if oflags & DIRECTORY != 0 && oflags & 0b1101 != 0 {
+    if has(OFLAGS_DIRECTORY) && oflags & (CREATE | OFLAGS_EXCL | OFLAGS_TRUNC) != 0 {
         return Err(code::INVALID);
     }
     let inheriting = desc(handle).inheriting;
@@ -249,8 +253,7 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     // or truncating opens for writing, and whatever is not opened for
     // writing is opened for reading. `mutate-directory` changes nothing
     // (what a directory allows comes from its preopen).
-    const CREATE_OR_TRUNCATE: i32 = 0b1001;
-    let write = dflags as u8 & flags::WRITE != 0 || oflags & CREATE_OR_TRUNCATE != 0;
+    let write = dflags as u8 & flags::WRITE != 0 || oflags & (CREATE | OFLAGS_TRUNC) != 0;
     let read = dflags as u8 & flags::READ != 0 || dflags as u8 & flags::WRITE == 0;
     let dflags = if read { flags::READ } else { 0 } | if write { flags::WRITE } else { 0 };
     // Preview1 hosts decide read/write access from the rights asked for, so
@@ -272,18 +275,14 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     }
     let base = (base & inheriting) | wanted;
     let fdflags = fdflags(dflags);
-    // open-flags (create, directory, exclusive, truncate) have preview1's
-    // oflags bit order.
-    const CREATE: i32 = 0b1;
-    const CREATE_EXCLUSIVE: i32 = 0b101;
     let mut w = paths::walk(dirfd, path)?;
     let mut lookup = lookup(path_flags);
     if w.is_dir() || w.slash {
         // As Linux: a path ending in `.` or `..` is an existing directory;
         // a name with a trailing slash cannot be created (once its directory
         // is found), and is followed to a directory.
-        if oflags & CREATE != 0 {
-            if w.is_dir() && oflags & CREATE_EXCLUSIVE == CREATE_EXCLUSIVE {
+        if has(CREATE) {
+            if w.is_dir() && has(CREATE | OFLAGS_EXCL) {
                 return Err(code::EXIST);
             }
             w.parent_found(dirfd)?;
@@ -293,7 +292,7 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
             w = paths::into_dir(dirfd, w)?;
         }
         lookup = wasi::LOOKUPFLAGS_SYMLINK_FOLLOW;
-    } else if oflags & CREATE_EXCLUSIVE == CREATE_EXCLUSIVE {
+    } else if has(CREATE | OFLAGS_EXCL) {
         // Exclusive creation never follows a symlink (some hosts create its
         // target).
         lookup = 0;
@@ -310,18 +309,8 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
             }
         }
     }
-    let fd = unsafe {
-        wasi::path_open(
-            dirfd,
-            lookup,
-            w.path(),
-            oflags as u16 & 0xf,
-            base,
-            inheriting,
-            fdflags,
-        )
-    }
-    .map_err(err)?;
+    let fd = unsafe { wasi::path_open(dirfd, lookup, w.path(), oflags, base, inheriting, fdflags) }
+        .map_err(err)?;
     let mut d = match Descriptor::new(fd, dflags) {
         // A directory cannot be opened for writing (the OS says so natively;
         // some preview1 hosts allow it).
@@ -464,17 +453,10 @@ fn set_times_at(
         return Ok(());
     }
     let path = w.path();
-    // `.` is the directory itself, even once removed or renamed (which Node
-    // looks up by the name it was opened with).
-    let dot = path.as_bytes() == [b'.'];
-    let (atim, mtim, fst) = times(a, m, || unsafe {
-        match dot {
-            true => wasi::fd_filestat_get(fd),
-            false => wasi::path_filestat_get(fd, lookup, path),
-        }
-    })?;
+    let (atim, mtim, fst) = times(a, m, || paths::stat(fd, lookup, path.as_bytes()))?;
     match unsafe { wasi::path_filestat_set_times(fd, lookup, path, atim, mtim, fst) } {
-        Err(wasi::ERRNO_NOENT) if dot => unsafe {
+        // As `paths::stat`: `.` is the directory itself.
+        Err(wasi::ERRNO_NOENT) if path.as_bytes() == [b'.'] => unsafe {
             wasi::fd_filestat_set_times(fd, atim, mtim, fst)
         },
         r => r,

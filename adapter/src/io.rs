@@ -199,20 +199,6 @@ fn known_readable(fd: Fd) -> bool {
     state::readable().contains(&fd)
 }
 
-/// The result of an operation on a stream that has `ended` once any
-/// operation failed or was `closed`.
-fn ending<T>(
-    ended: &mut bool,
-    op: impl FnOnce() -> Result<T, StreamError>,
-) -> Result<T, StreamError> {
-    if *ended {
-        return Err(StreamError::Closed);
-    }
-    let r = op();
-    *ended = r.is_err();
-    r
-}
-
 /// Reads up to `len` bytes from `s` into `buf`. Non-blocking unless
 /// `blocking`: then `Ok(0)` means nothing is there yet.
 fn read_into(
@@ -221,9 +207,11 @@ fn read_into(
     len: usize,
     blocking: bool,
 ) -> Result<usize, StreamError> {
-    let mut ended = s.ended;
-    let r = ending(&mut ended, || read_from(s, buf, len, blocking));
-    s.ended = ended;
+    if s.ended {
+        return Err(StreamError::Closed);
+    }
+    let r = read_from(s, buf, len, blocking);
+    s.ended = r.is_err();
     r
 }
 
@@ -308,20 +296,20 @@ fn skip(handle: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
 }
 
 fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
-    let mut ended = s.ended;
+    if s.ended {
+        return Err(StreamError::Closed);
+    }
     // The reader has gone: natively the stream is `closed`, not failed.
     // wasmtime's preview1 reports that as `io` (and a terminal that hung up
     // does too); on a pipe or device nothing else gives `io`.
-    let r = ending(&mut ended, || {
-        write_at(s, buf, len).map_err(|e| match e {
-            StreamError::Failed(wasi::ERRNO_PIPE) => StreamError::Closed,
-            StreamError::Failed(wasi::ERRNO_IO) if s.may_block && s.pos == Pos::Fd => {
-                StreamError::Closed
-            }
-            e => e,
-        })
+    let r = write_at(s, buf, len).map_err(|e| match e {
+        StreamError::Failed(wasi::ERRNO_PIPE) => StreamError::Closed,
+        StreamError::Failed(wasi::ERRNO_IO) if s.may_block && s.pos == Pos::Fd => {
+            StreamError::Closed
+        }
+        e => e,
     });
-    s.ended = ended;
+    s.ended = r.is_err();
     r
 }
 

@@ -32,23 +32,17 @@ pub fn counted(max: usize, call: impl FnOnce(i32) -> i32) -> Result<usize, Errno
 /// once `fd` is ready, for writing if `write`), as a blocking call must:
 /// such an answer is no failure of the program's.
 fn io(fd: Fd, write: bool, max: usize, mut call: impl FnMut(i32) -> i32) -> Result<usize, Errno> {
-    let (intr, again) = (
-        wasi::ERRNO_INTR.raw() as i32,
-        wasi::ERRNO_AGAIN.raw() as i32,
-    );
     let mut retries = 0u32;
     loop {
-        let mut n: usize = 0;
-        match call(&mut n as *mut usize as i32) {
-            0 => return Ok(n.min(max)),
+        match counted(max, &mut call) {
             // Bounded: a host that never stops saying so is failing.
-            e if (e == intr || e == again) && retries < 100_000 => {
+            Err(e) if (e == wasi::ERRNO_INTR || e == wasi::ERRNO_AGAIN) && retries < 100_000 => {
                 retries += 1;
-                if e == again {
+                if e == wasi::ERRNO_AGAIN {
                     wait(fd, write);
                 }
             }
-            e => return Err(errno(e)),
+            r => return r,
         }
     }
 }

@@ -43,14 +43,21 @@ fn as_str(b: &[u8]) -> &str {
     unsafe { core::str::from_utf8_unchecked(b) }
 }
 
-fn lstat(fd: Fd, path: &[u8]) -> Result<wasi::Filestat> {
-    // `.` is the directory itself, even once removed or renamed (which Node
-    // looks up by the name it was opened with).
+/// `path_filestat_get`, but `.` is the directory itself, even once removed
+/// or renamed (which Node looks up by the name it was opened with).
+pub fn stat(
+    fd: Fd,
+    lookup: wasi::Lookupflags,
+    path: &[u8],
+) -> core::result::Result<wasi::Filestat, wasi::Errno> {
     match path {
         [b'.'] => unsafe { wasi::fd_filestat_get(fd) },
-        _ => unsafe { wasi::path_filestat_get(fd, 0, as_str(path)) },
+        _ => unsafe { wasi::path_filestat_get(fd, lookup, as_str(path)) },
     }
-    .map_err(|e| error_code(e.raw()))
+}
+
+fn lstat(fd: Fd, path: &[u8]) -> Result<wasi::Filestat> {
+    stat(fd, 0, path).map_err(|e| error_code(e.raw()))
 }
 
 /// The target of the symlink at `path`.
