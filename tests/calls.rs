@@ -60,6 +60,8 @@ fn adapted_calls_per_operation() {
     for i in 0..10 {
         std::fs::write(dir.join(format!("d/dir/e{i}")), b"").unwrap();
     }
+    std::fs::create_dir(dir.join("d/dir/sub")).unwrap();
+    std::os::unix::fs::symlink("e0", dir.join("d/dir/link")).unwrap();
     let p1 = built("target/wasm32-wasip1/release/bench.wasm", "make examples");
     let p2 = example("bench");
     // (workload, the calls the adapted build may add per operation, why)
@@ -68,11 +70,9 @@ fn adapted_calls_per_operation() {
         (&["clock", "N"], &[], ""),
         (&["read1", "/d/f", "N"], &[("fd_read", -1.0), ("fd_pread", 1.0)], "a file stream reads at its own offset"),
         (&["write", "N"], &[], ""),
-        (
-            &["open", "/d/f", "N"],
-            &[("path_filestat_get", 1.0)],
-            "a following open looks the name up first (Node follows links lexically)",
-        ),
+        // A following open looks the name up first only where the host
+        // resolves `..` lexically (Node; asked once per run).
+        (&["open", "/d/f", "N"], &[], ""),
         (
             &["stat", "/d/f", "N"],
             &[("path_filestat_get", 1.0)],
@@ -80,8 +80,10 @@ fn adapted_calls_per_operation() {
         ),
         (
             &["readdir", "/d/dir", "N"],
-            &[("path_filestat_get", 11.0), ("fd_filestat_get", 1.0)],
-            "wasi-libc asks metadata-hash-at for each entry's d_ino, and stats the directory it opens",
+            &[("path_filestat_get", 1.0), ("fd_filestat_get", 1.0)],
+            "wasi-libc asks metadata-hash-at for each entry's d_ino, answered from the listing but \
+             for a directory (a mount point's listed inode is the one beneath), and metadata-hash \
+             for the directory's own",
         ),
     ];
     let mut failures = Vec::new();

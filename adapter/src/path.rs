@@ -60,6 +60,23 @@ fn lstat(fd: Fd, path: &[u8]) -> Result<wasi::Filestat> {
     stat(fd, 0, path).map_err(|e| error_code(e.raw()))
 }
 
+/// Whether the host resolves `..` lexically, as Node does (`missing/..` is
+/// the directory itself), so that following a symlink must be done here;
+/// asked once, of a name no directory has. Where the name does exist, the
+/// answer errs on the safe side (`true`).
+pub fn lexical(fd: Fd) -> bool {
+    *crate::state::lexical().get_or_insert_with(|| {
+        // Built from immediates: a string literal would be a data segment.
+        let probe = core::hint::black_box([
+            u64::from_le_bytes(*b".wasi-do"),
+            u64::from_le_bytes(*b"wnlevel-"),
+            u64::from_le_bytes(*b"probe/.."),
+        ]);
+        let probe = unsafe { core::slice::from_raw_parts(probe.as_ptr() as *const u8, 24) };
+        stat(fd, 0, probe).is_ok()
+    })
+}
+
 /// The target of the symlink at `path`.
 pub fn link_target(fd: Fd, path: &str) -> Result<Vec<u8>> {
     let mut buf: Vec<u8> = vec![0; 256];
@@ -97,10 +114,43 @@ fn names(b: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
     b.split(|&c| c == b'/')
 }
 
-fn plain(b: &[u8]) -> bool {
-    // Empty names also catch the empty path and leading, trailing or
-    // doubled slashes.
-    names(b).all(|n| !matches!(n, [] | [b'.'] | [b'.', b'.']))
+/// Where the first byte `c` of `b` is: a word at a time (paths are scanned
+/// on every open and stat, and are short: so no alignment prologue).
+pub fn find(b: &[u8], c: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let words = b.chunks_exact(8);
+    let tail = b.len() - words.remainder().len();
+    for (k, word) in words.enumerate() {
+        // The zero-byte test on `w ^ cccccccc`: its lowest flag is exact.
+        let x = u64::from_le_bytes(word.try_into().or_trap()) ^ (ONES * c as u64);
+        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if zero != 0 {
+            return Some(k * 8 + zero.trailing_zeros() as usize / 8);
+        }
+    }
+    let rest = b.get(tail..).or_trap();
+    rest.iter().position(|&x| x == c).map(|i| tail + i)
+}
+
+/// Where the last name of `b` starts, if `b` is plain.
+pub fn plain(b: &[u8]) -> Option<usize> {
+    let mut start = 0;
+    loop {
+        let rest = b.get(start..).or_trap();
+        let end = find(rest, b'/');
+        // An empty name also catches the empty path and leading, trailing
+        // or doubled slashes.
+        if matches!(
+            rest.get(..end.unwrap_or(rest.len())),
+            None | Some([] | [b'.'] | [b'.', b'.'])
+        ) {
+            return None;
+        }
+        match end {
+            None => return Some(start),
+            Some(e) => start += e + 1,
+        }
+    }
 }
 
 /// Where the last slash of `b` is (0 if none).
@@ -165,8 +215,7 @@ pub fn walk(fd: Fd, path: &str) -> Result<Walk<'_>> {
 
 /// [`walk`], with `links` symlinks followed so far in this lookup.
 fn walk_bytes<'a>(fd: Fd, b: Cow<'a, [u8]>, links: &mut u32) -> Result<Walk<'a>> {
-    if plain(&b) {
-        let last = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+    if let Some(last) = plain(&b) {
         return Ok(Walk {
             text: b,
             last: Some(last),

@@ -28,6 +28,11 @@ pub struct State {
     pub fd_users: Vec<(u32, u32)>,
     /// `insecure-seed`, drawn on first use: constant for the instance.
     pub seed: Option<[u64; 2]>,
+    /// The directory entry read last (see `filesystem::Listed`).
+    pub listed: crate::filesystem::Listed,
+    /// Whether the host resolves `..` lexically (see `path::lexical`),
+    /// once asked.
+    pub lexical: Option<bool>,
 }
 
 const PAGE: usize = 65536;
@@ -57,6 +62,8 @@ fn init() -> *mut State {
             readable: Vec::new(),
             fd_users: Vec::new(),
             seed: None,
+            listed: crate::filesystem::Listed::NONE,
+            lexical: None,
         });
         state_set(s as *mut u8);
     }
@@ -85,6 +92,18 @@ pub fn fd_users() -> &'static mut Vec<(u32, u32)> {
 #[inline]
 pub fn seed() -> &'static mut Option<[u64; 2]> {
     unsafe { &mut (*get()).seed }
+}
+
+/// See [`State::listed`].
+#[inline]
+pub fn listed() -> &'static mut crate::filesystem::Listed {
+    unsafe { &mut (*get()).listed }
+}
+
+/// See [`State::lexical`].
+#[inline]
+pub fn lexical() -> &'static mut Option<bool> {
+    unsafe { &mut (*get()).lexical }
 }
 
 /// The adapter's heap; disjoint from the table, so safe to use while the

@@ -26,9 +26,14 @@ pub struct Kept<'a> {
     pub others: Vec<Target<'a>>,
     /// Functions whose reference code takes (`ref.func`).
     pub referenced: Vec<Target<'a>>,
-    /// Whether reached adapter code uses `memory.copy` / `memory.fill`.
+    /// Whether reached adapter code uses `memory.copy` / `memory.fill`
+    /// where the program does not: then they are lowered to loops, so the
+    /// output needs no feature the program does not (a program that uses
+    /// bulk memory itself has the adapter's as they are, native).
     pub uses_copy: bool,
     pub uses_fill: bool,
+    /// Whether reached program code uses bulk memory.
+    pub program_bulk: bool,
 }
 
 impl<'a> Kept<'a> {
@@ -78,6 +83,7 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
         referenced: Vec::new(),
         uses_copy: false,
         uses_fill: false,
+        program_bulk: false,
     };
     // Active segments by the table they fill, in instantiation order.
     let mut segments: HashMap<Def, Vec<(usize, usize)>> = HashMap::new();
@@ -208,6 +214,10 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
                 )),
                 Operator::MemoryCopy { .. } if part == l.adapter() => kept.uses_copy = true,
                 Operator::MemoryFill { .. } if part == l.adapter() => kept.uses_fill = true,
+                Operator::MemoryCopy { .. }
+                | Operator::MemoryFill { .. }
+                | Operator::MemoryInit { .. }
+                | Operator::DataDrop { .. } => kept.program_bulk = true,
                 _ => {}
             }
         }
@@ -220,6 +230,9 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
                 }
             }
         }
+    }
+    if kept.program_bulk {
+        (kept.uses_copy, kept.uses_fill) = (false, false);
     }
     Ok(kept)
 }

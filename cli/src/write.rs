@@ -87,7 +87,8 @@ struct Remap<'l, 'a> {
     linked: &'l Linked<'a>,
     kept: &'l Kept<'a>,
     layout: &'l Layout,
-    /// The adapter: lower `memory.copy`/`memory.fill`.
+    /// The adapter: lower `memory.copy`/`memory.fill` (where the layout has
+    /// the loops for them).
     adapter: bool,
 }
 
@@ -175,10 +176,10 @@ impl Reencode for Remap<'_, '_> {
                     });
                 }
             }
-            Operator::MemoryCopy { .. } if self.adapter => {
+            Operator::MemoryCopy { .. } if self.adapter && self.layout.copy != ABSENT => {
                 return Ok(Instruction::Call(self.layout.copy))
             }
-            Operator::MemoryFill { .. } if self.adapter => {
+            Operator::MemoryFill { .. } if self.adapter && self.layout.fill != ABSENT => {
                 return Ok(Instruction::Call(self.layout.fill))
             }
             _ => {}

@@ -412,7 +412,29 @@ impl State {
                     let mut all = Vec::new();
                     loop {
                         match entries.read_directory_entry() {
-                            Ok(Some(e)) => all.push(format!("{}:{:?}", e.name, e.type_)),
+                            // As wasi-libc's `readdir`: the entry's hash
+                            // at once (its `d_ino`), which must be the
+                            // object's as the file opened says it.
+                            Ok(Some(e)) => {
+                                let listed = dir.metadata_hash_at(PathFlags::empty(), &e.name);
+                                let opened = match e.type_ {
+                                    DescriptorType::RegularFile | DescriptorType::Directory => dir
+                                        .open_at(
+                                            PathFlags::empty(),
+                                            &e.name,
+                                            OpenFlags::empty(),
+                                            DescriptorFlags::READ,
+                                        )
+                                        .and_then(|f| f.metadata_hash()),
+                                    _ => listed,
+                                };
+                                let same = match (listed, opened) {
+                                    (Ok(a), Ok(b)) if (a.lower, a.upper) == (b.lower, b.upper) => "",
+                                    (Ok(_), Ok(_)) => " (hash differs)",
+                                    _ => " (no hash)",
+                                };
+                                all.push(format!("{}:{:?}{same}", e.name, e.type_))
+                            }
                             Ok(None) => break,
                             Err(e) => {
                                 all.push(code(e));
