@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use wasmparser::{
     CanonicalFunction, CanonicalOption, ComponentAlias, ComponentExternalKind, ComponentInstance,
     ComponentOuterAliasKind, ComponentTypeRef, Encoding, ExternalKind, Instance, Parser, Payload,
-    Validator, WasmFeatures,
+    WasmFeatures,
 };
 
 /// The export a WASI 0.2 command's main module runs, without version.
@@ -127,15 +127,16 @@ fn by_name<'a>(module: &'a str, name: &'a str) -> Item<'a> {
     Item::Unsupported("not a WASI 0.2 import".into())
 }
 
-pub fn read(bytes: &[u8]) -> Result<Graph<'_>> {
+/// The graph of `bytes` (valid, or an error that says where not), and the
+/// scans of its function bodies, made while validating them.
+pub fn read(bytes: &[u8]) -> Result<(Graph<'_>, crate::scan::Known)> {
     if !bytes.starts_with(b"\0asm") {
         return Err(crate::error::tagged(
             crate::error::ErrorKind::Invalid { offset: Some(0) },
             "not a WebAssembly file (it does not start with the `\\0asm` magic)",
         ));
     }
-    Validator::new_with_features(WasmFeatures::all())
-        .validate_all(bytes)
+    let scans = crate::validate::validate_and_scan(WasmFeatures::all(), bytes, true)
         .context("invalid WebAssembly")?;
     let is_component = Parser::new(0)
         .parse_all(bytes)
@@ -150,10 +151,11 @@ pub fn read(bytes: &[u8]) -> Result<Graph<'_>> {
                 }
             )
         });
-    if !is_component {
-        return bare(bytes);
-    }
-    Reader::default().read(bytes)
+    let graph = match is_component {
+        true => Reader::default().read(bytes)?,
+        false => bare(bytes)?,
+    };
+    Ok((graph, scans))
 }
 
 fn bare(bytes: &[u8]) -> Result<Graph<'_>> {
@@ -646,7 +648,7 @@ fn builtin(c: &CanonicalFunction) -> String {
 /// The core module `run` comes from (for a component whose `run` is the
 /// forward adapter's, that adapter).
 pub fn main_module(bytes: &[u8]) -> Result<&[u8]> {
-    let g = read(bytes)?;
+    let (g, _) = read(bytes)?;
     match g.run {
         Item::Export { instance, .. } => Ok(g.modules[g.instances[instance].module]),
         _ => bail!("`run` is not a core module's export"),

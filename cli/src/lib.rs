@@ -21,7 +21,9 @@ pub mod link;
 pub mod lower;
 pub mod module;
 pub mod run;
+pub mod scan;
 pub mod shrink;
+pub mod validate;
 pub mod verify;
 pub mod write;
 
@@ -171,16 +173,22 @@ pub fn adapt(input: &[u8], options: &Options) -> std::result::Result<Adapted, Er
 }
 
 fn adapt_inner(input: &[u8], options: &Options) -> Result<Adapted> {
-    let graph = input::read(input)?;
+    let (graph, mut scans) = input::read(input)?;
     let linked = link::link(&graph, ADAPTER, options)?;
-    let kept = shrink::reachable(&linked)?;
-    let wasm = write::merge(&linked, &kept, options)?;
+    let kept = shrink::reachable(&linked, &mut scans)?;
+    let merged = write::merge(&linked, &kept, options)?;
+    let wasm = merged.wasm;
     let mut warnings = linked.warnings;
     let wasm = match options.target_features {
         Some(target) => lower::lower(&wasm, target)?,
         None => {
             // Told now, rather than by the first host that refuses it.
-            if let Some(at) = features::first_use(&wasm, features::Feature::Simd128) {
+            let simd = match merged.simd {
+                Some(Some(at)) => Some(features::describe_offset(&wasm, at)),
+                Some(None) => features::first_use(&wasm, features::Feature::Simd128),
+                None => None,
+            };
+            if let Some(at) = simd {
                 warnings.push(format!(
                     "the program uses SIMD (simd128), first in {at}: hosts without it (WAMR \
                      built without SIMD, wasm3, ...) refuse the output"

@@ -8,6 +8,7 @@
 //! it is bound directly, and the shim, its table and the fixup drop out.
 
 use crate::link::{Def, Linked, Target};
+use crate::scan::{self, FuncScan, TableUse};
 use anyhow::{bail, Result};
 use std::collections::{HashMap, HashSet};
 use wasmparser::{ConstExpr, ElementItems, ElementKind, Operator};
@@ -34,6 +35,10 @@ pub struct Kept<'a> {
     pub uses_fill: bool,
     /// Whether reached program code uses bulk memory.
     pub program_bulk: bool,
+    /// A reached program function that uses SIMD (part, index), if any.
+    pub simd: Option<(usize, u32)>,
+    /// Per module, per defined function: what its body refers to.
+    pub scans: Vec<Vec<FuncScan>>,
 }
 
 impl<'a> Kept<'a> {
@@ -63,7 +68,9 @@ pub fn const_i32(e: &ConstExpr) -> Option<i32> {
     }
 }
 
-pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
+/// What `_start` reaches; `known` holds the scans of the program's bodies
+/// made while validating it (the others are made here).
+pub fn reachable<'a>(l: &Linked<'a>, known: &mut scan::Known) -> Result<Kept<'a>> {
     let parts = l.parts.len();
     let mut kept = Kept {
         funcs: (0..parts)
@@ -84,6 +91,12 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
         uses_copy: false,
         uses_fill: false,
         program_bulk: false,
+        simd: None,
+        scans: l
+            .modules
+            .iter()
+            .map(|m| scan::module(m, known))
+            .collect::<Result<_>>()?,
     };
     // Active segments by the table they fill, in instantiation order.
     let mut segments: HashMap<Def, Vec<(usize, usize)>> = HashMap::new();
@@ -166,59 +179,39 @@ pub fn reachable<'a>(l: &Linked<'a>) -> Result<Kept<'a>> {
             continue;
         }
         let m = l.module(part);
-        let Some(body) = m.body(index) else {
+        let Some(i) = (index as usize).checked_sub(m.imports.len()) else {
             continue;
         };
+        let module = l.parts[part];
         let mut tables: Vec<u32> = Vec::new();
         // Tables of active segments that code keeps (`elem.drop` of one).
         let mut segment_tables: Vec<Def> = Vec::new();
-        for op in body.get_operators_reader()? {
-            match op? {
-                Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
-                    work.push(kept.func(l, part, function_index))
+        for k in 0..kept.scans[module][i].funcs.len() {
+            let f = kept.scans[module][i].funcs[k];
+            let t = kept.func(l, part, f.index);
+            if f.is_ref && !kept.referenced.contains(&t) {
+                kept.referenced.push(t.clone());
+            }
+            work.push(t);
+        }
+        for k in 0..kept.scans[module][i].tables.len() {
+            match kept.scans[module][i].tables[k] {
+                TableUse::Use(t) | TableUse::Write(t) => tables.push(t),
+                TableUse::Segment { elem, .. } => {
+                    let at = keep_segment(l, &mut kept, &mut work, part, elem as usize);
+                    segment_tables.extend(at)
                 }
-                Operator::RefFunc { function_index } => {
-                    let t = kept.func(l, part, function_index);
-                    if !kept.referenced.contains(&t) {
-                        kept.referenced.push(t.clone());
-                    }
-                    work.push(t);
-                }
-                Operator::CallIndirect { table_index, .. }
-                | Operator::ReturnCallIndirect { table_index, .. }
-                | Operator::TableGet { table: table_index }
-                | Operator::TableSet { table: table_index }
-                | Operator::TableSize { table: table_index }
-                | Operator::TableGrow { table: table_index }
-                | Operator::TableFill { table: table_index } => tables.push(table_index),
-                Operator::TableCopy {
-                    dst_table,
-                    src_table,
-                } => tables.extend([dst_table, src_table]),
-                Operator::TableInit { elem_index, table } => {
-                    tables.push(table);
-                    segment_tables.extend(keep_segment(
-                        l,
-                        &mut kept,
-                        &mut work,
-                        part,
-                        elem_index as usize,
-                    ));
-                }
-                Operator::ElemDrop { elem_index } => segment_tables.extend(keep_segment(
-                    l,
-                    &mut kept,
-                    &mut work,
-                    part,
-                    elem_index as usize,
-                )),
-                Operator::MemoryCopy { .. } if part == l.adapter() => kept.uses_copy = true,
-                Operator::MemoryFill { .. } if part == l.adapter() => kept.uses_fill = true,
-                Operator::MemoryCopy { .. }
-                | Operator::MemoryFill { .. }
-                | Operator::MemoryInit { .. }
-                | Operator::DataDrop { .. } => kept.program_bulk = true,
-                _ => {}
+            }
+        }
+        let scan = &kept.scans[module][i];
+        let (copy, fill, bulk, simd) = (scan.copy, scan.fill, scan.bulk, scan.simd);
+        if part == l.adapter() {
+            kept.uses_copy |= copy;
+            kept.uses_fill |= fill;
+        } else {
+            kept.program_bulk |= bulk;
+            if kept.simd.is_none() && simd.is_some() {
+                kept.simd = Some((part, index));
             }
         }
         let defs = tables.into_iter().map(|t| l.table(part, t));
@@ -306,7 +299,7 @@ fn trampolines<'a>(
         return Ok(());
     }
     let wanted: HashSet<Def> = candidates.iter().map(|c| c.2).collect();
-    let changed = changed_tables(l, &wanted)?;
+    let changed = changed_tables(l, &kept.scans, &wanted)?;
     for (p, index, table, slot, ty) in candidates {
         if changed.contains(&table) {
             continue;
@@ -383,7 +376,11 @@ fn shim_call(body: &wasmparser::FunctionBody, params: u32) -> Result<Option<(u32
 }
 
 /// Which of `wanted` some code writes to (so its slots are not constants).
-fn changed_tables(l: &Linked, wanted: &HashSet<Def>) -> Result<HashSet<Def>> {
+fn changed_tables(
+    l: &Linked,
+    scans: &[Vec<FuncScan>],
+    wanted: &HashSet<Def>,
+) -> Result<HashSet<Def>> {
     let mut changed = HashSet::new();
     for p in 0..l.parts.len() - 1 {
         let m = l.module(p);
@@ -394,18 +391,12 @@ fn changed_tables(l: &Linked, wanted: &HashSet<Def>) -> Result<HashSet<Def>> {
         if names.is_empty() {
             continue;
         }
-        for body in &m.bodies {
-            for op in body.get_operators_reader()? {
-                let t = match op? {
-                    Operator::TableSet { table }
-                    | Operator::TableGrow { table }
-                    | Operator::TableFill { table }
-                    | Operator::TableInit { table, .. } => table,
-                    Operator::TableCopy { dst_table, .. } => dst_table,
-                    _ => continue,
-                };
-                if names.contains(&t) {
-                    changed.insert(l.table(p, t));
+        for scan in &scans[l.parts[p]] {
+            for u in &scan.tables {
+                if let TableUse::Write(t) = *u {
+                    if names.contains(&t) {
+                        changed.insert(l.table(p, t));
+                    }
                 }
             }
         }

@@ -14,6 +14,7 @@
 //! the output needs no extended-const or GC feature for them.
 
 use crate::link::{Def, Inline, Linked, Target, PREVIEW1};
+use crate::scan::FuncScan;
 use crate::shrink::Kept;
 use anyhow::{anyhow, bail, Context, Result};
 use std::borrow::Cow;
@@ -241,7 +242,14 @@ fn err(e: reencode::Error<anyhow::Error>) -> anyhow::Error {
     }
 }
 
-pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> Result<Vec<u8>> {
+/// The merged module, and where its code first uses SIMD (an offset in it;
+/// `None` in `Some(None)` where a part was re-encoded and so not known).
+pub struct Merged {
+    pub wasm: Vec<u8>,
+    pub simd: Option<Option<u64>>,
+}
+
+pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> Result<Merged> {
     let parts = l.parts.len();
     let adapter = l.adapter();
     let with_adapter = kept.adapter(l);
@@ -261,15 +269,20 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
         interned.insert(t.clone(), i);
         Ok(i)
     };
-    let mut type_map = Vec::new();
-    for p in 0..parts {
-        let m = l.module(p);
-        type_map.push(
-            m.types
-                .iter()
-                .map(|t| intern(t, &mut types))
-                .collect::<Result<Vec<_>>>()?,
-        );
+    // The part with the most code first: its types keep their indices, so
+    // its code can be copied (`only_funcs_move`).
+    let code_size =
+        |p: usize| -> usize { l.module(p).bodies.iter().map(|b| b.as_bytes().len()).sum() };
+    let mut order: Vec<usize> = (0..parts).collect();
+    order.sort_by_key(|&p| std::cmp::Reverse(code_size(p)));
+    let mut type_map = vec![Vec::new(); parts];
+    for p in order {
+        type_map[p] = l
+            .module(p)
+            .types
+            .iter()
+            .map(|t| intern(t, &mut types))
+            .collect::<Result<Vec<_>>>()?;
     }
     use wasmparser::ValType::I32;
     let t_void = intern(&FuncType::new([], []), &mut types)?;
@@ -483,10 +496,36 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
 
     // Code.
     let mut code = CodeSection::new();
+    // The first function with SIMD, and where in its body.
+    let mut simd_at: Option<Option<(u32, usize)>> = None;
     for p in 0..parts {
         let m = l.module(p);
+        if let Some(funcs) = only_funcs_move(l, kept, &layout, p)? {
+            // Most of a big program: copied, with its function indices
+            // rewritten where the scan found them.
+            let scans = &kept.scans[l.parts[p]];
+            let mut body = Vec::new();
+            for (i, b) in m.bodies.iter().enumerate() {
+                if kept.funcs[p][m.imports.len() + i] {
+                    body.clear();
+                    let scan = &scans[i];
+                    let simd = copy_body(b, scan, &funcs, &mut body).with_context(|| {
+                        format!("copying function {} of part {p}", m.imports.len() + i)
+                    })?;
+                    if simd_at.is_none() {
+                        let out = layout.funcs[p][m.imports.len() + i];
+                        simd_at = simd.map(|at| Some((out, at)));
+                    }
+                    code.raw(&body);
+                }
+            }
+            continue;
+        }
         for (i, body) in m.bodies.iter().enumerate() {
             if kept.funcs[p][m.imports.len() + i] {
+                if simd_at.is_none() && p != adapter && kept.scans[l.parts[p]][i].simd.is_some() {
+                    simd_at = Some(None);
+                }
                 remap(l, kept, p, &layout)
                     .parse_function_body(&mut code, body.clone())
                     .map_err(err)
@@ -623,10 +662,121 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
     out.section(&producers(l, parts - 1));
 
     let bytes = out.finish();
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&bytes)
+    crate::validate::validate(wasmparser::WasmFeatures::all(), &bytes)
         .context("internal error: the merged module does not validate")?;
-    Ok(bytes)
+    let simd = simd_at.map(|at| {
+        at.and_then(|(func, rel)| {
+            // Bodies are numbered after the imported functions.
+            let (mut imported, mut bodies) = (0, Vec::new());
+            for p in wasmparser::Parser::new(0).parse_all(&bytes).flatten() {
+                match p {
+                    wasmparser::Payload::ImportSection(r) => {
+                        imported += r
+                            .into_imports()
+                            .flatten()
+                            .filter(|i| matches!(i.ty, wasmparser::TypeRef::Func(_)))
+                            .count() as u32
+                    }
+                    wasmparser::Payload::CodeSectionEntry(b) => bodies.push(b.range().start),
+                    _ => {}
+                }
+            }
+            let start = bodies.get(func.checked_sub(imported)? as usize)?;
+            Some(start + rel as u64)
+        })
+    });
+    Ok(Merged { wasm: bytes, simd })
+}
+
+/// For a program part whose tables, globals, types and segments keep their
+/// indices in the output (a program's main module, placed first), the output
+/// index of each of its function indices (`ABSENT` where not kept): its
+/// code then changes only in those. `None` for any other part.
+fn only_funcs_move(l: &Linked, kept: &Kept, layout: &Layout, p: usize) -> Result<Option<Vec<u32>>> {
+    let m = l.module(p);
+    let same = |map: &[u32]| map.iter().enumerate().all(|(i, &o)| o == i as u32);
+    let tables = m.table_imports.len() + m.tables.len();
+    let globals = m.global_imports.len() + m.globals.len();
+    let identity = p != l.adapter()
+        && same(&layout.types[p])
+        && layout.data[p] == 0
+        && (0..tables as u32).all(|t| {
+            let d = l.table(p, t);
+            layout.tables[d.part][d.index as usize] == t
+        })
+        && (0..globals as u32).all(|g| {
+            let d = l.global(p, g);
+            layout.globals[d.part][d.index as usize] == g
+        })
+        && layout.elements[p]
+            .iter()
+            .enumerate()
+            .all(|(i, &o)| o == i as u32 || o == ABSENT);
+    if !identity {
+        return Ok(None);
+    }
+    let n = (m.imports.len() + m.bodies.len()) as u32;
+    let funcs = (0..n)
+        .map(|i| match kept.func(l, p, i) {
+            Target::Def { part, index } => layout.funcs[part][index as usize],
+            t => layout.target(&t).unwrap_or(ABSENT),
+        })
+        .collect();
+    Ok(Some(funcs))
+}
+
+/// Body `b` with the function indices its scan found mapped by `funcs`;
+/// where in it its first SIMD instruction is now.
+fn copy_body(
+    b: &wasmparser::FunctionBody,
+    scan: &FuncScan,
+    funcs: &[u32],
+    out: &mut Vec<u8>,
+) -> Result<Option<usize>> {
+    let code = b.as_bytes();
+    let simd = scan.simd.map(|at| (at - b.range().start) as usize);
+    let mut simd_out = None;
+    let mut last = 0;
+    for f in &scan.funcs {
+        if let (Some(at), None) = (simd, simd_out) {
+            if at < f.at as usize {
+                simd_out = Some(out.len() + at - last);
+            }
+        }
+        let (at, end) = (f.at as usize, f.end as usize);
+        out.extend_from_slice(
+            code.get(last..at)
+                .context("internal error: a scan out of order")?,
+        );
+        match funcs.get(f.index as usize) {
+            Some(&i) if i != ABSENT => leb128_u32(i, out),
+            _ => bail!(
+                "internal error: a reference to function {}, which was not kept",
+                f.index
+            ),
+        }
+        last = end;
+    }
+    if let (Some(at), None) = (simd, simd_out) {
+        simd_out = Some(out.len() + at - last);
+    }
+    out.extend_from_slice(
+        code.get(last..)
+            .context("internal error: a scan out of range")?,
+    );
+    Ok(simd_out)
+}
+
+fn leb128_u32(mut v: u32, out: &mut Vec<u8>) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
 }
 
 /// The program's modules' `producers` sections merged (what compiled them),
