@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{example, native, run_with_timeout, runner, temp_dir, tool, EVERY_RUNTIME};
+use common::{
+    example, native, run_with_input, run_with_timeout, runner, temp_dir, tool, EVERY_RUNTIME,
+};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -250,6 +252,50 @@ fn second_run_comes_from_the_cache() {
         .arg(example("hello"));
     assert!(run_with_timeout(&mut cmd, 60).status.success());
     assert_eq!(entries(&off), 0);
+}
+
+/// A second run finds its module by the input file's identity, without
+/// reading the input; a file written since (another program at the same
+/// path) is adapted anew.
+#[test]
+fn a_changed_input_is_adapted_again() {
+    let cache = temp_dir("runner-cache-identity");
+    let prog = cache.join("prog.wasm");
+    let run = || {
+        let mut cmd = Command::new(tool());
+        cmd.env("WASI_DOWNLEVEL_CACHE", cache.join("c"))
+            .arg("run")
+            .arg(&prog)
+            .args(["-", "-"]);
+        run_with_input(&mut cmd, Some(b"copied"), 60)
+    };
+    std::fs::copy(example("hello"), &prog).unwrap();
+    let hello = run();
+    assert!(hello.status.success());
+    assert_eq!(
+        run().stdout,
+        hello.stdout,
+        "the same program from the cache"
+    );
+    let remembered = std::fs::read_dir(cache.join("c/by-identity"))
+        .unwrap()
+        .count();
+    assert_eq!(remembered, 1, "one input file remembered");
+    std::fs::copy(example("copy"), &prog).unwrap();
+    let copy = run();
+    assert!(
+        copy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copy.stderr)
+    );
+    assert_eq!(
+        copy.stdout, b"copied",
+        "the new program, not the cached one"
+    );
+    assert_eq!(
+        std::fs::read_dir(cache.join("c/adapted")).unwrap().count(),
+        2
+    );
 }
 
 /// Runs `cmd` with stdout a pipe closed after its first 10 bytes; its exit

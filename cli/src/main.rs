@@ -219,11 +219,27 @@ fn real_main() -> Result<i32> {
                     })
                 })
                 .collect::<Result<Vec<String>>>()?;
-            let bytes = read(&input)?;
             // A preview1 command runs as it is; anything else is adapted, or
-            // taken from the cache if this tool adapted it so before.
+            // taken from the cache if this tool adapted it so before (found
+            // by the file's identity without reading it, when it is as then).
             let cache = run::Cache::new();
-            let (wasm, key) = if wasi_downlevel::input::is_preview1_command(&bytes) {
+            let options = settings.options();
+            let salt = format!("{options:?}");
+            let identity = run::cache::identity(
+                &input,
+                &[wasi_downlevel::BUILD_ID.as_bytes(), salt.as_bytes()],
+            );
+            let known = identity.as_ref().and_then(|i| {
+                let key = cache.known(i)?;
+                Some((cache.get(&key)?, key))
+            });
+            let bytes = match known {
+                Some(_) => Vec::new(),
+                None => read(&input)?,
+            };
+            let (wasm, key) = if let Some(known) = known {
+                known
+            } else if wasi_downlevel::input::is_preview1_command(&bytes) {
                 // As it is, or lowered for the host.
                 let bytes = match settings.target_features {
                     Some(t) => wasi_downlevel::lower::lower(&bytes, t)
@@ -233,20 +249,23 @@ fn real_main() -> Result<i32> {
                 let key = run::cache::key(&[&bytes]);
                 (bytes, key)
             } else {
-                let options = settings.options();
                 let key = run::cache::key(&[
                     wasi_downlevel::BUILD_ID.as_bytes(),
-                    format!("{options:?}").as_bytes(),
+                    salt.as_bytes(),
                     &bytes,
                 ]);
-                match cache.get(&key) {
-                    Some(wasm) => (wasm, key),
+                let wasm = match cache.get(&key) {
+                    Some(wasm) => wasm,
                     None => {
                         let wasm = adapt(&bytes, &input, &settings)?.wasm;
                         cache.put(&key, &wasm);
-                        (wasm, key)
+                        wasm
                     }
+                };
+                if let Some(i) = &identity {
+                    cache.remember(i, &key);
                 }
+                (wasm, key)
             };
             let opts = run::Options {
                 runtime,

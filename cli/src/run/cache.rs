@@ -9,6 +9,12 @@
 //! never see half a file; the oldest go when there are more than
 //! `MAX_ENTRIES`. When the cache cannot be written (no home, a full disk)
 //! the run goes on with a private temporary folder, removed when it ends.
+//!
+//! So that a second run need not read and hash a big input again, the
+//! cache also remembers, by the input file's identity (its path, device,
+//! inode, size, and modification and change times to the nanosecond: a
+//! write changes the change time, and nothing can set it back), the content
+//! key it had.
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -59,6 +65,26 @@ impl Cache {
         self.dir.as_ref().map(|d| d.join(key))
     }
 
+    fn identities(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.with_file_name("by-identity"))
+    }
+
+    /// The content key remembered for file `identity` (see [`identity`]).
+    pub fn known(&self, identity: &str) -> Option<String> {
+        let key = std::fs::read_to_string(self.identities()?.join(identity)).ok()?;
+        let key = key.trim();
+        (key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())).then(|| key.to_string())
+    }
+
+    /// Remembers that file `identity` has content key `key`.
+    pub fn remember(&self, identity: &str, key: &str) {
+        if let Some(dir) = self.identities() {
+            if write_atomically(&dir.join(identity), key.as_bytes()).is_ok() {
+                evict(&dir, 16 * MAX_ENTRIES);
+            }
+        }
+    }
+
     /// The module cached under `key`, if any (and marks it used).
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
         let dir = self.entry(key)?;
@@ -96,26 +122,61 @@ impl Cache {
         })
     }
 
-    /// Removes the least recently used entries beyond `MAX_ENTRIES`, but
-    /// none used in the last `IN_USE`.
     fn evict(&self) {
-        let Some(dir) = &self.dir else { return };
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = rd
-            .flatten()
-            .filter_map(|e| Some((e.metadata().and_then(|m| m.modified()).ok()?, e.path())))
-            .collect();
-        if entries.len() <= MAX_ENTRIES {
-            return;
+        if let Some(dir) = &self.dir {
+            evict(dir, MAX_ENTRIES)
         }
-        entries.sort();
-        let now = std::time::SystemTime::now();
-        for (when, p) in &entries[..entries.len() - MAX_ENTRIES] {
-            if now.duration_since(*when).is_ok_and(|age| age > IN_USE) {
-                let _ = std::fs::remove_dir_all(p);
-            }
+    }
+}
+
+/// A key for the file at `path` as it is now, or `None` where it has no
+/// such identity; `salt` as in [`key`].
+pub fn identity(path: &Path, salt: &[&[u8]]) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::MetadataExt;
+        let path = std::fs::canonicalize(path).ok()?;
+        let m = std::fs::metadata(&path).ok()?;
+        let fields = [
+            m.dev(),
+            m.ino(),
+            m.len(),
+            m.mtime() as u64,
+            m.mtime_nsec() as u64,
+            m.ctime() as u64,
+            m.ctime_nsec() as u64,
+        ];
+        let fields: Vec<u8> = fields.iter().flat_map(|f| f.to_le_bytes()).collect();
+        let mut parts = vec![b"identity".as_slice(), path.as_os_str().as_bytes(), &fields];
+        parts.extend_from_slice(salt);
+        Some(key(&parts))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, salt);
+        None
+    }
+}
+
+/// Removes the least recently used entries of `dir` beyond `max`, but none
+/// used in the last `IN_USE`.
+fn evict(dir: &Path, max: usize) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(std::time::SystemTime, PathBuf)> = rd
+        .flatten()
+        .filter_map(|e| Some((e.metadata().and_then(|m| m.modified()).ok()?, e.path())))
+        .collect();
+    if entries.len() <= max {
+        return;
+    }
+    entries.sort();
+    let now = std::time::SystemTime::now();
+    for (when, p) in &entries[..entries.len() - max] {
+        if now.duration_since(*when).is_ok_and(|age| age > IN_USE) {
+            let _ = std::fs::remove_dir_all(p).or_else(|_| std::fs::remove_file(p));
         }
     }
 }

@@ -129,14 +129,19 @@ pub fn run(wasm: &[u8], key: &str, opts: &Options) -> Result<i32> {
     }
 }
 
-/// Whether `wasm` imports the preview1 function `name`.
+/// Whether `wasm` imports the preview1 function `name` (the sections up to
+/// the imports are read, not the code).
 fn imports(wasm: &[u8], name: &str) -> bool {
-    wasmparser::Parser::new(0).parse_all(wasm).any(|p| match p {
-        Ok(wasmparser::Payload::ImportSection(r)) => {
-            r.into_imports().any(|i| i.is_ok_and(|i| i.name == name))
+    for p in wasmparser::Parser::new(0).parse_all(wasm) {
+        match p {
+            Ok(wasmparser::Payload::ImportSection(r)) => {
+                return r.into_imports().any(|i| i.is_ok_and(|i| i.name == name))
+            }
+            Ok(wasmparser::Payload::CodeSectionStart { .. }) | Err(_) => return false,
+            _ => {}
         }
-        _ => false,
-    })
+    }
+    false
 }
 
 /// Where runtimes are looked for before PATH: the install directory
