@@ -11,7 +11,7 @@ SHIM := libc-shim/target
 WASIP2_CC := .cache/wasip2-cc/bin/wasip2-cc
 
 .PHONY: fuzz run test bench build examples shim c-examples c-tools js-examples py-examples lang-examples \
-	runtimes tools targets lint clean
+	runtimes tools bench-programs targets lint clean
 
 # Build everything and run examples/hello on the embedded preview1 engine.
 run: build examples
@@ -24,9 +24,9 @@ test: build examples lang-examples runtimes tools
 	$(CARGO) test --release -j$(JOBS) -- --test-threads=2
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps -j$(JOBS) -p wasi-downlevel
 
-# Side-by-side timings and sizes (cli/examples/bench.rs); BENCH_MIB,
+# Side-by-side timings and sizes (cli/examples/bench/); BENCH_MIB,
 # BENCH_REPS and BENCH_CALLS scale it.
-bench: build examples lang-examples runtimes tools
+bench: build examples lang-examples runtimes tools bench-programs
 	$(CARGO) run --release -j$(JOBS) --example bench
 
 # The linker's fuzz target (fuzz/, cargo-fuzz on nightly) for FUZZ_SECONDS.
@@ -41,7 +41,7 @@ build: targets
 
 examples: targets shim
 	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip2 --manifest-path examples/Cargo.toml
-	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip1 --manifest-path examples/Cargo.toml -p bench
+	$(CARGO) build --release -j$(JOBS) --target wasm32-wasip1 --manifest-path examples/Cargo.toml -p bench -p hello
 	# With libc-shim as a dependency: core modules (wit-component refuses the
 	# shim's extra exports), which `adapt` takes as they are.
 	RUSTFLAGS="-C link-arg=--skip-wit-component" $(CARGO) build --release -j$(JOBS) \
@@ -129,6 +129,22 @@ runtimes: build
 RIPGREP := 15.2.0
 tools: targets
 	$(CARGO) install --locked --quiet -j$(JOBS) --target wasm32-wasip2 --root .cache/ripgrep --version $(RIPGREP) ripgrep
+
+# Real programs `make bench` runs adapted and as their preview1 builds, each
+# built for both wasm32-wasip1 and wasm32-wasip2 from crates.io, once:
+# ripgrep, pulldown-cmark (a Markdown converter) and tract-onnx (an inference
+# engine, in bench/tract-run: a big program to adapt); and jco, the peer on
+# Node (scripts/lang-tools.sh).
+PULLDOWN_CMARK := 0.13.6
+bench-programs: tools
+	$(CARGO) install --locked --quiet -j$(JOBS) --target wasm32-wasip1 --root .cache/ripgrep-p1 --version $(RIPGREP) ripgrep
+	for t in wasip1 wasip2; do \
+		$(CARGO) install --quiet -j$(JOBS) --target wasm32-$$t --root .cache/pulldown-cmark-$$t \
+			--version $(PULLDOWN_CMARK) pulldown-cmark || exit 1; \
+		$(CARGO) build --release --locked --quiet -j$(JOBS) --target wasm32-$$t \
+			--manifest-path bench/tract-run/Cargo.toml --target-dir .cache/bench-build || exit 1; \
+	done
+	bash scripts/lang-tools.sh jco
 
 targets: $(STAMP)/targets
 $(STAMP)/targets:

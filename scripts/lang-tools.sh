@@ -6,6 +6,8 @@
 #   scripts/lang-tools.sh py     componentize-py (PyPI) -> .cache/componentize-py/bin/componentize-py
 #   scripts/lang-tools.sh c      C sources from crates.io: SQLite (libsqlite3-sys, bundled) and Lua
 #                                (lua-src) -> .cache/c-sources/{sqlite,lua}
+#   scripts/lang-tools.sh jco    jco and preview2-shim (npm), the peer `make bench` compares with on
+#                                Node -> .cache/jco/node_modules/.bin/jco
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +16,8 @@ COMPONENTIZE_JS=0.23.0
 COMPONENTIZE_PY=0.25.0
 LIBSQLITE3_SYS=0.35.0
 LUA_SRC=547.1.0
+JCO=1.35.0
+PREVIEW2_SHIM=0.26.1
 
 log() { printf '[lang-tools] %s\n' "$*" >&2; }
 die() { printf '[lang-tools] error: %s\n' "$*" >&2; exit 1; }
@@ -38,6 +42,20 @@ py() {
     timeout 300 python3 -m venv "$dir" || die "python3 -m venv failed"
     timeout 900 "$dir/bin/pip" install --quiet "componentize-py==$COMPONENTIZE_PY" >&2 \
         || die "pip install failed"
+    touch "$stamp"
+}
+
+jco() {
+    local dir="$CACHE/jco" stamp="$CACHE/jco/.installed-$JCO-$PREVIEW2_SHIM"
+    [ -f "$stamp" ] && [ -e "$dir/node_modules/.bin/jco" ] && return
+    command -v npm >/dev/null || die "npm is needed for jco (Debian: apt-get install npm)"
+    log "npm install @bytecodealliance/jco@$JCO preview2-shim@$PREVIEW2_SHIM (npm registry) into $dir"
+    mkdir -p "$dir"
+    # Modules: what jco transpiles is ES modules.
+    printf '{"private": true, "type": "module"}\n' >"$dir/package.json"
+    timeout 900 npm install --prefix "$dir" --no-audit --no-fund --silent \
+        "@bytecodealliance/jco@$JCO" "@bytecodealliance/preview2-shim@$PREVIEW2_SHIM" >&2 \
+        || die "npm install failed"
     touch "$stamp"
 }
 
@@ -80,10 +98,10 @@ c() {
     touch "$stamp"
 }
 
-[ $# -gt 0 ] || die "usage: $0 js|py|c..."
+[ $# -gt 0 ] || die "usage: $0 js|py|c|jco..."
 for tool in "$@"; do
     case "$tool" in
-        js | py | c) "$tool" ;;
+        js | py | c | jco) "$tool" ;;
         *) die "unknown tool $tool" ;;
     esac
 done

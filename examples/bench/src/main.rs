@@ -122,6 +122,26 @@ fn main() {
             }
             println!("{sum}");
         }
+        "stdin1" => {
+            // fd 0 as a file: `Stdin`'s buffer would batch the reads.
+            use std::os::fd::FromRawFd;
+            let mut input = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) });
+            let mut b = [0u8; 1];
+            let mut sum = 0u64;
+            for _ in 0..num(2) {
+                if input.read(&mut b).expect("read") == 0 {
+                    break;
+                }
+                sum = sum.wrapping_add(b[0] as u64);
+            }
+            println!("{sum}");
+        }
+        "writef" => {
+            let mut f = std::fs::File::create(arg(2)).expect("create");
+            for _ in 0..num(3) {
+                f.write_all(b"x").expect("write");
+            }
+        }
         "write" => {
             let mut out = std::io::stdout().lock();
             for _ in 0..num(2) {
