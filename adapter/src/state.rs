@@ -1,7 +1,8 @@
-//! The adapter's state: one struct in memory the adapter grows itself on
-//! first use (never the program's data), reached through a wasm global that
-//! the linker provides (`__linker__.state_get/state_set` become
-//! `global.get/global.set` in the merged module).
+//! The adapter's state: one struct at the start of the page the linker's
+//! start function grows for the adapter's stack (never the program's data),
+//! initialised on first use, reached through a wasm global that the linker
+//! provides (`__linker__.state_get/state_set` become `global.get/global.set`
+//! in the merged module).
 
 use crate::table::Table;
 use alloc::vec::Vec;
@@ -37,24 +38,34 @@ pub struct State {
 
 const PAGE: usize = 65536;
 
+/// Room the state may take at the start of the stack's page (the stack
+/// grows down from its end, and never needs this much).
+const IN_STACK_PAGE: usize = 8 << 10;
+
 #[inline]
 fn get() -> *mut State {
     let s = unsafe { state_get() } as *mut State;
-    if s.is_null() {
-        init()
+    // Bit 0: the place the linker's start function reserved, not yet
+    // initialised (null: no place reserved).
+    if (s as usize) & 1 != 0 || s.is_null() {
+        init(s as usize & !1)
     } else {
         s
     }
 }
 
 #[cold]
-fn init() -> *mut State {
+fn init(reserved: usize) -> *mut State {
     const PAGES: usize = core::mem::size_of::<State>().div_ceil(PAGE);
-    let page = memory_grow(0, PAGES);
-    if page == usize::MAX {
-        crate::trap(crate::Text::OutOfMemory)
-    }
-    let s = (page * PAGE) as *mut State;
+    const _: () = assert!(core::mem::size_of::<State>() <= IN_STACK_PAGE);
+    let at = match reserved {
+        0 => match memory_grow(0, PAGES) {
+            usize::MAX => crate::trap(crate::Text::OutOfMemory),
+            page => page * PAGE,
+        },
+        at => at,
+    };
+    let s = at as *mut State;
     unsafe {
         s.write(State {
             heap: Dlmalloc::new_with_allocator(Pages),

@@ -31,9 +31,9 @@ use wasmparser::{FuncType, Operator};
 /// `memory.grow`.
 const STACK_PAGES: u32 = 1;
 
-/// Pages the adapter grows at run time at the least: its stack, its state,
+/// Pages the adapter grows at run time at the least: its stack and state,
 /// and a first page of heap.
-const ADAPTER_PAGES: u64 = STACK_PAGES as u64 + 2;
+const ADAPTER_PAGES: u64 = STACK_PAGES as u64 + 1;
 
 const ABSENT: u32 = u32::MAX;
 
@@ -549,7 +549,7 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
             .map(|t| layout.target(t))
             .collect::<Result<_>>()?;
         // The adapter's stack pointer is its global 0 (verify checks that).
-        let sp = with_adapter.then(|| layout.globals[adapter][0]);
+        let sp = with_adapter.then(|| (layout.globals[adapter][0], layout.state_global));
         code.function(&init_function(sp, &starts));
     }
     if kept.uses_copy {
@@ -976,12 +976,14 @@ fn check_memory(l: &Linked, with_adapter: bool) -> Result<()> {
     Ok(())
 }
 
-/// The start function: give the adapter its shadow stack (grown, so it
-/// never overlaps the program's data), then run the parts' own start
-/// functions in instantiation order (they may call WASI).
-fn init_function(stack_pointer: Option<u32>, starts: &[u32]) -> Function {
+/// The start function: give the adapter one page (grown, so it never
+/// overlaps the program's data) for its shadow stack, which grows down from
+/// the page's end, and its state, at the page's start (the state pointer
+/// is that address with bit 0 set: not yet initialised); then run the
+/// parts' own start functions in instantiation order (they may call WASI).
+fn init_function(adapter: Option<(u32, u32)>, starts: &[u32]) -> Function {
     let mut f = Function::new([(1, ValType::I32)]);
-    if let Some(sp) = stack_pointer {
+    if let Some((sp, state)) = adapter {
         f.instructions()
             .i32_const(STACK_PAGES as i32)
             .memory_grow(0)
@@ -994,9 +996,14 @@ fn init_function(stack_pointer: Option<u32>, starts: &[u32]) -> Function {
             .local_get(0)
             .i32_const(16)
             .i32_shl()
+            .local_tee(0)
             .i32_const((STACK_PAGES << 16) as i32)
             .i32_add()
-            .global_set(sp);
+            .global_set(sp)
+            .local_get(0)
+            .i32_const(1)
+            .i32_or()
+            .global_set(state);
     }
     for &s in starts {
         f.instructions().call(s);
