@@ -17,6 +17,7 @@ fn main() -> anyhow::Result<()> {
     let wit = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../wit");
     println!("cargo:rerun-if-changed={}", wit.display());
     let mut code = String::new();
+    let mut ids = String::new();
     for (id, f) in wit_abi::functions(&wit)?.iter().enumerate() {
         let params: Vec<String> = f
             .params
@@ -41,21 +42,44 @@ fn main() -> anyhow::Result<()> {
                 args.join(", ")
             )
         };
+        // A function that may use what the call before it left (see
+        // `trap::entered_after`) keeps that call's number.
+        let enter = if KEEP_PREVIOUS.contains(&(f.interface.as_str(), f.field.as_str())) {
+            "entered_after"
+        } else {
+            "entered"
+        };
         writeln!(
             code,
-            "#[export_name = \"{}\"]\n#[allow(unused_variables)]\npub unsafe extern \"C\" fn {}_{}({}){ret} {{ crate::trap::entered({id}); {body} }}\n",
+            "#[export_name = \"{}\"]\n#[allow(unused_variables)]\npub unsafe extern \"C\" fn {}_{}({}){ret} {{ crate::trap::{enter}({id}); {body} }}\n",
             f.export_name(),
             snake(&f.interface),
             rust_fn_name(&f.field),
             params.join(", "),
         )?;
+        // The number, for those functions to know their predecessor by.
+        writeln!(
+            ids,
+            "pub const {}_{}: i32 = {id};",
+            snake(&f.interface).to_uppercase(),
+            rust_fn_name(&f.field).to_uppercase(),
+        )?;
     }
+    code.push_str(
+        "/// Each WASI function's number (`trap::entered`).\n#[allow(dead_code)]\npub mod ids {\n",
+    );
+    code.push_str(&ids);
+    code.push_str("}\n");
     std::fs::write(
         PathBuf::from(std::env::var("OUT_DIR")?).join("exports.rs"),
         code,
     )?;
     Ok(())
 }
+
+/// (interface, function) of the functions whose shims keep the number of
+/// the WASI function called before them.
+const KEEP_PREVIOUS: &[(&str, &str)] = &[("types", "[method]descriptor.stat-at")];
 
 fn rust(t: Val) -> &'static str {
     match t {

@@ -55,10 +55,11 @@ fn main() -> Result<()> {
     }
     let status = cmd.status().context("running cargo to build the adapter")?;
     if !status.success() {
+        // Its errors are above; a missing target is the one a user meets.
         bail!(
-            "building the adapter for wasm32-unknown-unknown failed: this tool needs that Rust \
-             target (`rustup target add wasm32-unknown-unknown`; without rustup, a Rust with \
-             the wasm32-unknown-unknown standard library)"
+            "building the adapter for wasm32-unknown-unknown failed (cargo's errors above): \
+             this tool needs that Rust target (`rustup target add wasm32-unknown-unknown`; \
+             without rustup, a Rust with the wasm32-unknown-unknown standard library)"
         );
     }
     let built = target_dir.join("wasm32-unknown-unknown/release/wasi_downlevel_adapter.wasm");

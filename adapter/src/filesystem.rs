@@ -118,6 +118,65 @@ impl Listed {
     }
 }
 
+/// The stat a `metadata-hash-at` made, for a `stat-at` of the same path
+/// right after it (wasi-libc's `fstatat` asks both; a preview1 build asks
+/// the host once): used only when no other WASI call came between, so it is
+/// what the host would say at once.
+pub struct Stated {
+    /// `None`: nothing remembered (all zeros, so no data segment).
+    fd: Option<Fd>,
+    pflags: i32,
+    len: usize,
+    path: [u8; 255],
+    stat: wasi::Filestat,
+}
+
+impl Stated {
+    pub const NONE: Stated = Stated {
+        fd: None,
+        pflags: 0,
+        len: 0,
+        path: [0; 255],
+        stat: wasi::Filestat {
+            dev: 0,
+            ino: 0,
+            filetype: wasi::FILETYPE_UNKNOWN,
+            nlink: 0,
+            size: 0,
+            atim: 0,
+            mtim: 0,
+            ctim: 0,
+        },
+    };
+
+    fn keep(fd: Fd, pflags: i32, path: &str, stat: wasi::Filestat) {
+        let s = state::stated();
+        match s.path.get_mut(..path.len()) {
+            Some(room) => room.copy_from_slice(path.as_bytes()),
+            None => return s.fd = None,
+        }
+        (s.fd, s.pflags, s.len, s.stat) = (Some(fd), pflags, path.len(), stat);
+    }
+
+    /// The stat kept for `path`, if the call before this one made it.
+    fn take(fd: Fd, pflags: i32, path: &str) -> Option<wasi::Filestat> {
+        let s = state::stated();
+        // A stat that did not follow serves one that does where the path is
+        // plain and names no symlink (wasi-libc asks the hash without
+        // following, whatever `fstatat` was asked).
+        let same_flags = s.pflags == pflags
+            || (lookup(s.pflags) == 0
+                && s.stat.filetype != wasi::FILETYPE_SYMBOLIC_LINK
+                && paths::plain(path.as_bytes()).is_some());
+        let fresh = *state::previous() == crate::ids::TYPES_DESCRIPTOR_METADATA_HASH_AT
+            && s.fd == Some(fd)
+            && s.path.get(..s.len) == Some(path.as_bytes())
+            && same_flags;
+        s.fd = None;
+        fresh.then_some(s.stat)
+    }
+}
+
 /// `descriptor-flags`.
 mod flags {
     pub const READ: u8 = 1 << 0;
@@ -814,7 +873,13 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_stat_at(handle: i32, pflags: i32, ptr: i32, len: i32, ret: i32) {
-        let r = dir(handle).and_then(|fd| stat_at(fd, pflags, path(ptr, len)?));
+        let r = dir(handle).and_then(|fd| {
+            let p = path(ptr, len)?;
+            match Stated::take(fd, pflags, p) {
+                Some(s) => Ok(s),
+                None => stat_at(fd, pflags, p),
+            }
+        });
         put_result(ret, 8, r, |at, s| put_stat(at, s))
     }
 
@@ -1002,11 +1067,16 @@ pub mod types {
         len: i32,
         ret: i32,
     ) {
+        // Only what this call finds may serve the next (see `Stated`).
+        state::stated().fd = None;
         let r = dir(handle).and_then(|fd| {
             let p = path(ptr, len)?;
             match Listed::get(fd, pflags, p) {
                 Some(id) => Ok(id),
-                None => stat_at(fd, pflags, p).map(|s| (s.dev, s.ino)),
+                None => stat_at(fd, pflags, p).map(|s| {
+                    Stated::keep(fd, pflags, p, s);
+                    (s.dev, s.ino)
+                }),
             }
         });
         put_result(ret, 8, r, |at, (dev, ino)| put_hash(at, dev, ino))

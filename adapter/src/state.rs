@@ -34,6 +34,11 @@ pub struct State {
     /// Whether the host resolves `..` lexically (see `path::lexical`),
     /// once asked.
     pub lexical: Option<bool>,
+    /// The last stat a `metadata-hash-at` made (see `filesystem::Stated`).
+    pub stated: crate::filesystem::Stated,
+    /// For the functions that ask (`trap::entered_after`): the number of
+    /// the WASI function called before.
+    pub previous: i32,
 }
 
 const PAGE: usize = 65536;
@@ -75,6 +80,8 @@ fn init(reserved: usize) -> *mut State {
             seed: None,
             listed: crate::filesystem::Listed::NONE,
             lexical: None,
+            stated: crate::filesystem::Stated::NONE,
+            previous: 0,
         });
         state_set(s as *mut u8);
     }
@@ -109,6 +116,18 @@ pub fn seed() -> &'static mut Option<[u64; 2]> {
 #[inline]
 pub fn listed() -> &'static mut crate::filesystem::Listed {
     unsafe { &mut (*get()).listed }
+}
+
+/// See [`State::stated`].
+#[inline]
+pub fn stated() -> &'static mut crate::filesystem::Stated {
+    unsafe { &mut (*get()).stated }
+}
+
+/// See [`State::previous`].
+#[inline]
+pub fn previous() -> &'static mut i32 {
+    unsafe { &mut (*get()).previous }
 }
 
 /// See [`State::lexical`].

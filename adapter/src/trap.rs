@@ -36,6 +36,15 @@ pub fn entered(func: i32) {
     unsafe { enter(func) }
 }
 
+/// [`entered`], for a shim that keeps the number of the WASI function
+/// called before it (`state::previous`): a call may then use what that one
+/// found, knowing no other call came between.
+#[inline(always)]
+pub fn entered_after(func: i32) {
+    *crate::state::previous() = unsafe { current() };
+    unsafe { enter(func) }
+}
+
 /// Traps because of `why`.
 #[cold]
 #[inline(never)]
