@@ -27,8 +27,6 @@ pub fn release(fd: Fd) {
         u.1 -= 1;
         if u.1 == 0 {
             users.swap_remove(i);
-            // The number may come back for another directory.
-            state::listed().closed();
             let _ = unsafe { wasi::fd_close(fd) };
         }
     }

@@ -62,60 +62,6 @@ pub struct DirectoryEntryStream {
     len: usize,
     /// The last batch was short: nothing more after `buf`.
     last: bool,
-    /// The directory's device, once asked (see `Listed`).
-    dev: Option<u64>,
-}
-
-/// The entry a directory stream returned last, for the `metadata-hash-at`
-/// of it that wasi-libc asks next (for `d_ino`; a preview1 build reads it
-/// from the entry): answered from the inode the host listed and the
-/// directory's device, without a lookup per entry. Only for regular files
-/// and symlinks: a directory may be a mount point, whose listed inode is
-/// the one beneath it. Forgotten when an fd closes or a call changes a name.
-pub struct Listed {
-    /// `None`: nothing remembered (all zeros, so no data segment).
-    fd: Option<Fd>,
-    dev: u64,
-    ino: u64,
-    /// A regular file, the same object whether a lookup follows or not.
-    file: bool,
-    len: usize,
-    name: [u8; 255],
-    /// A directory fd and its device, as `metadata-hash` last found them
-    /// (wasi-libc asks it for `.` before it lists the directory).
-    dir: Option<(Fd, u64)>,
-}
-
-impl Listed {
-    pub const NONE: Listed = Listed {
-        fd: None,
-        dev: 0,
-        ino: 0,
-        file: false,
-        len: 0,
-        name: [0; 255],
-        dir: None,
-    };
-
-    /// Forgets the entry (names may have changed).
-    pub fn forget(&mut self) {
-        self.fd = None;
-    }
-
-    /// Forgets all (an fd closed: its number may come back for another
-    /// directory).
-    pub fn closed(&mut self) {
-        *self = Listed::NONE;
-    }
-
-    /// The device and inode of `path` in `fd`, if it is the entry listed.
-    fn get(fd: Fd, pflags: i32, path: &str) -> Option<(u64, u64)> {
-        let l = state::listed();
-        let hit = l.fd == Some(fd)
-            && (l.file || lookup(pflags) == 0)
-            && l.name.get(..l.len) == Some(path.as_bytes());
-        hit.then_some((l.dev, l.ino))
-    }
 }
 
 /// The stat a `metadata-hash-at` made, for a `stat-at` of the same path
@@ -273,15 +219,15 @@ unsafe fn put_stat(at: i32, s: wasi::Filestat) {
 
 /// A `metadata-hash-value` from the object's device and inode: stable for
 /// one object, different across objects.
-unsafe fn put_hash(at: i32, dev: u64, ino: u64) {
+unsafe fn put_hash(at: i32, s: wasi::Filestat) {
     fn mix(mut z: u64) -> u64 {
         // splitmix64's finalizer: spreads every input bit.
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
         z ^ (z >> 31)
     }
-    put(at, 0, mix(ino ^ mix(dev)));
-    put(at, 8, mix(dev ^ mix(ino.rotate_left(32))));
+    put(at, 0, mix(s.ino ^ mix(s.dev)));
+    put(at, 8, mix(s.dev ^ mix(s.ino.rotate_left(32))));
 }
 
 /// A `new-timestamp` (flattened tag, seconds, nanoseconds) as preview1
@@ -388,9 +334,6 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     }
     let base = (base & inheriting) | wanted;
     let fdflags = fdflags(dflags);
-    if has(CREATE) {
-        state::listed().forget();
-    }
     let mut w = paths::walk(dirfd, path)?;
     let mut lookup = lookup(path_flags);
     if w.is_dir() || w.slash {
@@ -458,17 +401,15 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     Ok(state::table().push(d, 0))
 }
 
-/// The next entry of `s` (its preview1 type, inode, and where its name is
-/// in `s.buf`), skipping `.` and `..` (a native host lists neither); `None`
-/// at the end.
-fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, u64, usize, usize)>> {
+/// The next entry of `s` (its preview1 type, and where its name is in
+/// `s.buf`), skipping `.` and `..` (a native host lists neither); `None` at
+/// the end.
+fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, usize, usize)>> {
     const HEADER: usize = 24;
     loop {
         let rest = s.buf.get(s.at..s.len).or_trap();
         if rest.len() >= HEADER {
-            let word =
-                |at: usize| u64::from_le_bytes(rest.get(at..at + 8).or_trap().try_into().or_trap());
-            let (d_next, d_ino) = (word(0), word(8));
+            let d_next = u64::from_le_bytes(rest.get(0..8).or_trap().try_into().or_trap());
             let namlen = u32::from_le_bytes(rest.get(16..20).or_trap().try_into().or_trap());
             let d_type = *rest.get(20).or_trap();
             let size = HEADER + namlen as usize;
@@ -480,7 +421,7 @@ fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, u64, usize, us
                 if name == b"." || name == b".." {
                     continue;
                 }
-                return Ok(Some((d_type, d_ino, start, namlen as usize)));
+                return Ok(Some((d_type, start, namlen as usize)));
             }
             if size > s.buf.len() {
                 s.buf.resize(size.next_power_of_two(), 0);
@@ -499,31 +440,6 @@ fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, u64, usize, us
             return Ok(None);
         }
     }
-}
-
-/// Remembers entry `name` of directory `fd` (whose device is `dev`, once
-/// asked) as [`Listed`] if it may be.
-fn list(fd: Fd, dev: &mut Option<u64>, d_type: u8, ino: u64, name: &[u8]) {
-    let file = d_type == wasi::FILETYPE_REGULAR_FILE.raw();
-    let l = state::listed();
-    l.forget();
-    // Some hosts (uvwasi) list no inodes.
-    if !(file || d_type == wasi::FILETYPE_SYMBOLIC_LINK.raw())
-        || ino == 0
-        || name.len() > l.name.len()
-    {
-        return;
-    }
-    let dev = match (*dev, l.dir) {
-        (Some(dev), _) => dev,
-        (None, Some((dir, known))) if dir == fd => *dev.insert(known),
-        (None, _) => match unsafe { wasi::fd_filestat_get(fd) } {
-            Ok(st) => *dev.insert(st.dev),
-            Err(_) => return,
-        },
-    };
-    l.name.get_mut(..name.len()).or_trap().copy_from_slice(name);
-    (l.fd, l.dev, l.ino, l.file, l.len) = (Some(fd), dev, ino, file, name.len());
 }
 
 /// `sync`/`sync-data`. Preview1 ties `fd_datasync` to the write right, so
@@ -840,7 +756,6 @@ pub mod types {
                     at: 0,
                     len: 0,
                     last: false,
-                    dev: None,
                 },
                 0,
             )
@@ -849,7 +764,6 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_create_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        state::listed().forget();
         let r = dir(handle).and_then(|fd| {
             // The reference host drops trailing slashes here (`d/` is `d`,
             // `/` stays).
@@ -915,7 +829,6 @@ pub mod types {
         new_len: i32,
         ret: i32,
     ) {
-        state::listed().forget();
         let r = dir(handle).and_then(|old_fd| {
             let new_fd = dir(new)?;
             // Natively a hard link never follows a symlink: asking to is
@@ -967,7 +880,6 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_remove_directory_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        state::listed().forget();
         let r = dir(handle).and_then(|fd| {
             at_name(fd, path(ptr, len)?, code::INVALID, |p| {
                 wasi::path_remove_directory(fd, p).map_err(err)
@@ -985,7 +897,6 @@ pub mod types {
         new_len: i32,
         ret: i32,
     ) {
-        state::listed().forget();
         let r = dir(handle).and_then(|old_fd| {
             let new_fd = dir(new)?;
             rename_at(
@@ -1006,7 +917,6 @@ pub mod types {
         new_len: i32,
         ret: i32,
     ) {
-        state::listed().forget();
         let r = dir(handle).and_then(|fd| {
             let target = path(old_ptr, old_len)?;
             let new = path(new_ptr, new_len)?;
@@ -1034,7 +944,6 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_unlink_file_at(handle: i32, ptr: i32, len: i32, ret: i32) {
-        state::listed().forget();
         let r = dir(handle).and_then(|fd| {
             at_name(fd, path(ptr, len)?, code::IS_DIRECTORY, |p| {
                 wasi::path_unlink_file(fd, p).map_err(err)
@@ -1052,12 +961,8 @@ pub mod types {
     }
 
     pub unsafe fn descriptor_metadata_hash(handle: i32, ret: i32) {
-        let d = desc(handle);
-        let r = wasi::fd_filestat_get(d.fd).map_err(err);
-        if let (Ok(s), true) = (&r, is_dir(d)) {
-            state::listed().dir = Some((d.fd, s.dev));
-        }
-        put_result(ret, 8, r, |at, s| put_hash(at, s.dev, s.ino))
+        let r = wasi::fd_filestat_get(desc(handle).fd).map_err(err);
+        put_result(ret, 8, r, |at, s| put_hash(at, s))
     }
 
     pub unsafe fn descriptor_metadata_hash_at(
@@ -1071,28 +976,23 @@ pub mod types {
         state::stated().fd = None;
         let r = dir(handle).and_then(|fd| {
             let p = path(ptr, len)?;
-            match Listed::get(fd, pflags, p) {
-                Some(id) => Ok(id),
-                None => stat_at(fd, pflags, p).map(|s| {
-                    Stated::keep(fd, pflags, p, s);
-                    (s.dev, s.ino)
-                }),
-            }
+            let s = stat_at(fd, pflags, p)?;
+            Stated::keep(fd, pflags, p, s);
+            Ok(s)
         });
-        put_result(ret, 8, r, |at, (dev, ino)| put_hash(at, dev, ino))
+        put_result(ret, 8, r, |at, s| put_hash(at, s))
     }
 
     /// `result<option<directory-entry>, error-code>`.
     pub unsafe fn directory_entry_stream_read_directory_entry(handle: i32, ret: i32) {
         let s = state::table().get::<DirectoryEntryStream>(handle);
         match next_entry(s) {
-            Ok(Some((t, ino, start, len))) => {
+            Ok(Some((t, start, len))) => {
                 let name = s.buf.get(start..start + len).or_trap();
                 put(ret, 0, 0u8);
                 put(ret, 4, 1u8);
                 put(ret, 8, descriptor_type(t));
                 put_string(ret + 12, name);
-                list(s.fd, &mut s.dev, t, ino, name);
             }
             Ok(None) => {
                 put(ret, 0, 0u8);

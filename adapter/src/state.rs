@@ -29,8 +29,6 @@ pub struct State {
     pub fd_users: Vec<(u32, u32)>,
     /// `insecure-seed`, drawn on first use: constant for the instance.
     pub seed: Option<[u64; 2]>,
-    /// The directory entry read last (see `filesystem::Listed`).
-    pub listed: crate::filesystem::Listed,
     /// Whether the host resolves `..` lexically (see `path::lexical`),
     /// once asked.
     pub lexical: Option<bool>,
@@ -78,7 +76,6 @@ fn init(reserved: usize) -> *mut State {
             readable: Vec::new(),
             fd_users: Vec::new(),
             seed: None,
-            listed: crate::filesystem::Listed::NONE,
             lexical: None,
             stated: crate::filesystem::Stated::NONE,
             previous: 0,
@@ -110,12 +107,6 @@ pub fn fd_users() -> &'static mut Vec<(u32, u32)> {
 #[inline]
 pub fn seed() -> &'static mut Option<[u64; 2]> {
     unsafe { &mut (*get()).seed }
-}
-
-/// See [`State::listed`].
-#[inline]
-pub fn listed() -> &'static mut crate::filesystem::Listed {
-    unsafe { &mut (*get()).listed }
 }
 
 /// See [`State::stated`].

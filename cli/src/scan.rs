@@ -2,8 +2,9 @@
 //! takes a reference to (and where in the body their indices are), the
 //! tables and segments it uses, and whether it uses bulk memory or SIMD.
 //! `shrink` walks these instead of the code, and `write` copies a body with
-//! only its function indices rewritten. Bodies are read on every core: a big
-//! program is mostly code, and this is the one pass over all of it.
+//! only its function indices rewritten. The input's bodies are scanned while
+//! they are validated (on every core, `validate`): the one pass over a big
+//! program's code.
 
 use crate::module::Module;
 use anyhow::Result;
@@ -46,47 +47,13 @@ pub struct FuncScan {
 }
 
 /// The scans of every body of `m`, in order: those `known` holds (found
-/// while validating, see `validate`), the others read here, on every core.
+/// while validating the input, see `validate`), else read here (the
+/// adapter: small).
 pub fn module(m: &Module, known: &mut Known) -> Result<Vec<FuncScan>> {
-    let bodies = &m.bodies;
-    if let Some(all) = bodies
+    m.bodies
         .iter()
-        .map(|b| known.remove(&key(b)))
-        .collect::<Option<Vec<_>>>()
-    {
-        return Ok(all);
-    }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let total: usize = bodies.iter().map(|b| b.as_bytes().len()).sum();
-    if threads == 1 || total < 1 << 20 {
-        return bodies.iter().map(body).collect();
-    }
-    // Chunks of about equal code size, one a thread.
-    let mut chunks: Vec<&[FunctionBody]> = Vec::new();
-    let (mut start, mut size) = (0, 0);
-    for (i, b) in bodies.iter().enumerate() {
-        size += b.as_bytes().len();
-        if size >= total / threads && chunks.len() + 1 < threads {
-            chunks.push(&bodies[start..=i]);
-            (start, size) = (i + 1, 0);
-        }
-    }
-    chunks.push(&bodies[start..]);
-    let scanned: Vec<Result<Vec<FuncScan>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|chunk| s.spawn(move || chunk.iter().map(body).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a scanning thread panicked"))
-            .collect()
-    });
-    let mut all = Vec::with_capacity(bodies.len());
-    for part in scanned {
-        all.extend(part?);
-    }
-    Ok(all)
+        .map(|b| known.remove(&key(b)).map_or_else(|| body(b), Ok))
+        .collect()
 }
 
 /// Scans found while validating, by the address of the body's bytes (the

@@ -57,14 +57,19 @@ fn registry() -> PathBuf {
         .expect("a crates.io source directory")
 }
 
-fn copy_tree(from: &Path, to: &Path, files: &mut usize) {
-    std::fs::create_dir_all(to).unwrap();
-    let mut entries: Vec<_> = std::fs::read_dir(from)
+/// The entries of `dir`, by name.
+fn sorted(dir: &Path) -> Vec<std::fs::DirEntry> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
         .collect();
     entries.sort_by_key(|e| e.file_name());
-    for e in entries {
+    entries
+}
+
+fn copy_tree(from: &Path, to: &Path, files: &mut usize) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in sorted(from) {
         let t = e.file_type().unwrap();
         if t.is_dir() {
             copy_tree(&e.path(), &to.join(e.file_name()), files);
@@ -109,12 +114,7 @@ fn source_tree(at: &Path, want: usize) -> usize {
 
 /// The files below `dir` whose name ends in `ext`, sorted.
 fn files_below(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
+    for e in sorted(dir) {
         let p = e.path();
         if e.file_type().unwrap().is_dir() {
             files_below(&p, ext, out);
