@@ -229,9 +229,20 @@ fn real_main() -> Result<i32> {
                 &input,
                 &[wasi_downlevel::BUILD_ID.as_bytes(), salt.as_bytes()],
             );
+            // A runtime that runs the cached file itself needs only its
+            // imports (to check them): the rest of a big module stays unread.
+            let file_only = runtime != run::Runtime::Embedded && runtime.aot_flags().is_none();
+            let argv0_name = argv0.clone().unwrap_or_else(|| {
+                input
+                    .file_name()
+                    .map_or("program.wasm".into(), |n| n.to_string_lossy().into_owned())
+            });
             let known = identity.as_ref().and_then(|i| {
                 let key = cache.known(i)?;
-                Some((cache.get(&key)?, key))
+                let head = file_only
+                    .then(|| cache.head(&key, std::ffi::OsStr::new(&argv0_name)))
+                    .flatten();
+                Some((head.or_else(|| cache.get(&key))?, key))
             });
             let bytes = match known {
                 Some(_) => Vec::new(),
@@ -283,11 +294,7 @@ fn real_main() -> Result<i32> {
                         None => (e.clone(), None),
                     })
                     .collect(),
-                argv0: argv0.unwrap_or_else(|| {
-                    input
-                        .file_name()
-                        .map_or("program.wasm".into(), |n| n.to_string_lossy().into_owned())
-                }),
+                argv0: argv0_name,
                 args,
                 runtime_path,
                 sockets: settings.sockets,

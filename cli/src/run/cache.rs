@@ -21,9 +21,10 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// How many adapted modules the cache keeps, at least: entries used in the
-/// last `IN_USE` are never removed (a run may be about to start them).
+/// last `IN_USE` are never removed (a run may be about to start them; once
+/// started, a runtime holds its file open).
 const MAX_ENTRIES: usize = 64;
-const IN_USE: std::time::Duration = std::time::Duration::from_secs(3600);
+const IN_USE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A content key: hex SHA-256 of the parts, each length-prefixed.
 pub fn key(parts: &[&[u8]]) -> String {
@@ -93,6 +94,47 @@ impl Cache {
         Some(bytes)
     }
 
+    /// The sections of the module cached under `key` up to its imports,
+    /// when its file named `name` is there for a runtime to run (see
+    /// [`Cache::file`]).
+    pub fn head(&self, key: &str, name: &std::ffi::OsStr) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let dir = self.entry(key)?;
+        let file =
+            std::fs::File::open(dir.join("named").join(Path::new(name).file_name()?)).ok()?;
+        let mut r = std::io::BufReader::new(file);
+        let mut head = vec![0u8; 8];
+        r.read_exact(&mut head).ok()?;
+        // Each section: its id, its size (LEB128), its bytes.
+        loop {
+            let mut id = [0u8];
+            if r.read_exact(&mut id).is_err() {
+                return Some(head);
+            }
+            let (mut size, mut shift, mut leb) = (0u64, 0, Vec::new());
+            loop {
+                let mut b = [0u8];
+                r.read_exact(&mut b).ok()?;
+                leb.push(b[0]);
+                size |= ((b[0] & 0x7f) as u64) << shift;
+                shift += 7;
+                if b[0] & 0x80 == 0 || shift > 35 {
+                    break;
+                }
+            }
+            // Past the imports (id 2; only custom and type sections come
+            // before them): enough.
+            if id[0] > 2 {
+                return Some(head);
+            }
+            head.extend_from_slice(&id);
+            head.extend_from_slice(&leb);
+            let start = head.len();
+            head.resize(start + size as usize, 0);
+            r.read_exact(&mut head[start..]).ok()?;
+        }
+    }
+
     /// Keeps `wasm` under `key`; failing that, nothing (the run goes on).
     pub fn put(&self, key: &str, wasm: &[u8]) {
         if let Some(dir) = self.entry(key) {
@@ -107,9 +149,14 @@ impl Cache {
     pub fn file(&self, key: &str, name: &std::ffi::OsStr, wasm: &[u8]) -> Result<ModuleFile> {
         if let Some(dir) = self.entry(key) {
             let path = dir.join("named").join(name);
-            if path.is_file() || write_atomically(&path, wasm).is_ok() {
+            // Only a new entry may push an old one out (looking costs a stat
+            // of every entry, too much for each run).
+            let exists = path.is_file();
+            if exists || write_atomically(&path, wasm).is_ok() {
                 used(&dir);
-                self.evict();
+                if !exists {
+                    self.evict();
+                }
                 return Ok(ModuleFile { path, temp: None });
             }
         }
