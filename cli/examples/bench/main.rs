@@ -150,21 +150,45 @@ fn time_io(mut cmd: Command, input: Option<&Path>, pipe_out: bool) -> Duration {
 /// Runs `cmd` to the end (stdin empty, output dropped) and returns how long
 /// it took and its peak resident memory in KiB, children included.
 #[allow(clippy::zombie_processes)] // `wait4` reaps it, with its rusage.
-fn time_and_memory(mut cmd: Command) -> (Duration, u64) {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+fn time_and_memory(cmd: Command) -> (Duration, u64) {
+    // Through a fresh copy of this program (`--rusage`): a child forked
+    // from this one starts with this one's resident memory counted.
+    let mut via = Command::new(std::env::current_exe().unwrap());
+    via.arg("--rusage")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => via.env(k, v),
+            None => via.env_remove(k),
+        };
+    }
+    via.stdin(Stdio::null()).stderr(Stdio::null());
     let start = Instant::now();
-    let child = cmd.spawn().unwrap();
+    let out = via.output().unwrap();
+    let took = start.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{cmd:?} failed");
+    (took, text.trim().parse().unwrap())
+}
+
+/// `bench --rusage PROGRAM ARGS...`: runs it (no stdin, output dropped)
+/// and prints its peak resident memory in KiB, children included.
+#[allow(clippy::zombie_processes)] // `wait4` reaps it, with its rusage.
+fn rusage(argv: &[String]) -> ! {
+    let child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let took = start.elapsed();
-    assert!(
-        pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed"
-    );
-    (took, usage.ru_maxrss as u64)
+    let ok = pid > 0 && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    println!("{}", usage.ru_maxrss);
+    std::process::exit(if ok { 0 } else { 1 })
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -282,6 +306,10 @@ fn memory_pages(wasm: &[u8], argv: &[&str]) -> u64 {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--rusage") {
+        rusage(&argv[2..]);
+    }
     let mib = env("BENCH_MIB", 256);
     let reps = env("BENCH_REPS", 5);
     let calls = env("BENCH_CALLS", 1_000_000);
