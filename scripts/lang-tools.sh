@@ -22,16 +22,25 @@ PREVIEW2_SHIM=0.26.1
 log() { printf '[lang-tools] %s\n' "$*" >&2; }
 die() { printf '[lang-tools] error: %s\n' "$*" >&2; exit 1; }
 
-js() {
-    local dir="$CACHE/componentize-js" stamp="$CACHE/componentize-js/.installed-$COMPONENTIZE_JS"
-    [ -f "$stamp" ] && [ -e "$dir/node_modules/.bin/componentize-js" ] && return
-    command -v npm >/dev/null || die "npm is needed for componentize-js (Debian: apt-get install npm)"
-    log "npm install @bytecodealliance/componentize-js@$COMPONENTIZE_JS (npm registry) into $dir"
+# npm_tool NAME BIN VERSIONS MANIFEST PACKAGE...: PACKAGEs from the npm
+# registry into .cache/NAME (MANIFEST its package.json), once per VERSIONS.
+npm_tool() {
+    local name="$1" bin="$2" versions="$3" manifest="$4"
+    shift 4
+    local dir="$CACHE/$name" stamp="$CACHE/$name/.installed-$versions"
+    [ -f "$stamp" ] && [ -e "$dir/node_modules/.bin/$bin" ] && return
+    command -v npm >/dev/null || die "npm is needed for $name (Debian: apt-get install npm)"
+    log "npm install $* (npm registry) into $dir"
     mkdir -p "$dir"
-    [ -f "$dir/package.json" ] || printf '{"private": true}\n' >"$dir/package.json"
-    timeout 900 npm install --prefix "$dir" --no-audit --no-fund --silent \
-        "@bytecodealliance/componentize-js@$COMPONENTIZE_JS" >&2 || die "npm install failed"
+    printf '%s\n' "$manifest" >"$dir/package.json"
+    timeout 900 npm install --prefix "$dir" --no-audit --no-fund --silent "$@" >&2 \
+        || die "npm install failed"
     touch "$stamp"
+}
+
+js() {
+    npm_tool componentize-js componentize-js "$COMPONENTIZE_JS" '{"private": true}' \
+        "@bytecodealliance/componentize-js@$COMPONENTIZE_JS"
 }
 
 py() {
@@ -45,18 +54,10 @@ py() {
     touch "$stamp"
 }
 
+# Modules: what jco transpiles is ES modules.
 jco() {
-    local dir="$CACHE/jco" stamp="$CACHE/jco/.installed-$JCO-$PREVIEW2_SHIM"
-    [ -f "$stamp" ] && [ -e "$dir/node_modules/.bin/jco" ] && return
-    command -v npm >/dev/null || die "npm is needed for jco (Debian: apt-get install npm)"
-    log "npm install @bytecodealliance/jco@$JCO preview2-shim@$PREVIEW2_SHIM (npm registry) into $dir"
-    mkdir -p "$dir"
-    # Modules: what jco transpiles is ES modules.
-    printf '{"private": true, "type": "module"}\n' >"$dir/package.json"
-    timeout 900 npm install --prefix "$dir" --no-audit --no-fund --silent \
-        "@bytecodealliance/jco@$JCO" "@bytecodealliance/preview2-shim@$PREVIEW2_SHIM" >&2 \
-        || die "npm install failed"
-    touch "$stamp"
+    npm_tool jco jco "$JCO-$PREVIEW2_SHIM" '{"private": true, "type": "module"}' \
+        "@bytecodealliance/jco@$JCO" "@bytecodealliance/preview2-shim@$PREVIEW2_SHIM"
 }
 
 # Fetches a crate into cargo's registry with a throwaway project; prints its directory.
