@@ -281,6 +281,35 @@ fn a_changed_input_is_adapted_again() {
         .unwrap()
         .count();
     assert_eq!(remembered, 1, "one input file remembered");
+    // A runtime that runs the cached file reads only its head (its imports)
+    // on a hit: the same output, and the socket-extension check still
+    // refuses a WAMR-flavour module elsewhere.
+    let on_wasmtime = |p: &std::path::Path, extra: &[&str]| {
+        let mut cmd = Command::new(tool());
+        cmd.env("WASI_DOWNLEVEL_CACHE", cache.join("c"))
+            .args(["run", "--runtime", "wasmtime"])
+            .args(extra)
+            .arg(p)
+            .args(["-", "-"]);
+        run_with_input(&mut cmd, Some(b"copied"), 60)
+    };
+    let first = on_wasmtime(&prog, &[]);
+    assert!(first.status.success());
+    assert_eq!(
+        on_wasmtime(&prog, &[]).stdout,
+        first.stdout,
+        "a cached run on wasmtime"
+    );
+    let echo = cache.join("echo.wasm");
+    std::fs::copy(example("tcp-echo"), &echo).unwrap();
+    for _ in 0..2 {
+        let refused = on_wasmtime(&echo, &["--sockets", "wamr"]);
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            !refused.status.success() && err.contains("socket extension"),
+            "{err}"
+        );
+    }
     std::fs::copy(example("copy"), &prog).unwrap();
     let copy = run();
     assert!(
@@ -292,9 +321,10 @@ fn a_changed_input_is_adapted_again() {
         copy.stdout, b"copied",
         "the new program, not the cached one"
     );
+    // hello, tcp-echo for WAMR, copy.
     assert_eq!(
         std::fs::read_dir(cache.join("c/adapted")).unwrap().count(),
-        2
+        3
     );
 }
 
