@@ -7,7 +7,6 @@
 use crate::table::Table;
 use alloc::vec::Vec;
 use core::arch::wasm32::memory_grow;
-use dlmalloc::Dlmalloc;
 
 #[link(wasm_import_module = "__linker__")]
 extern "C" {
@@ -18,7 +17,7 @@ extern "C" {
 #[repr(C)]
 pub struct State {
     /// The adapter's private heap (growable tables, poll lists, scratch).
-    pub heap: Dlmalloc<Pages>,
+    pub heap: Blocks,
     pub table: Table,
     /// Fds a poll found readable and nobody has read since: a non-blocking
     /// read goes ahead on them without asking `poll_oneoff` again (which on
@@ -71,7 +70,7 @@ fn init(reserved: usize) -> *mut State {
     let s = at as *mut State;
     unsafe {
         s.write(State {
-            heap: Dlmalloc::new_with_allocator(Pages),
+            heap: Blocks::NEW,
             table: Table::new(),
             readable: Vec::new(),
             fd_users: Vec::new(),
@@ -130,62 +129,102 @@ pub fn lexical() -> &'static mut Option<bool> {
 /// The adapter's heap; disjoint from the table, so safe to use while the
 /// table is borrowed (the table's `Vec` allocates through it).
 #[inline]
-pub fn heap() -> &'static mut Dlmalloc<Pages> {
+fn heap() -> &'static mut Blocks {
     unsafe { &mut (*get()).heap }
 }
 
-/// The adapter heap's source of memory: fresh pages from `memory.grow`, and
-/// nothing else (dlmalloc's own wasm source would also hand out the region
-/// between `__heap_base` and `__heap_end`, which belongs to the program).
-pub struct Pages;
+/// The adapter's heap: blocks of a power of two bytes (16 up), carved from
+/// pages it grows (never the program's memory) and, once freed, kept on a
+/// list per size for the next of that size. The adapter allocates little,
+/// and mostly the same sizes again (the handle table, poll lists, directory
+/// buffers): a general allocator (dlmalloc) was 9 KB of every program's code.
+pub struct Blocks {
+    /// Per size class, the first free block (0: none); each free block
+    /// holds the address of the next.
+    free: [usize; 32],
+    /// The rest of the pages grown last (`end` may be 4 GiB itself).
+    next: u64,
+    end: u64,
+}
 
-unsafe impl dlmalloc::Allocator for Pages {
-    fn alloc(&self, size: usize) -> (*mut u8, usize, u32) {
-        let pages = size.div_ceil(PAGE);
-        match memory_grow(0, pages) {
-            usize::MAX => (core::ptr::null_mut(), 0, 0),
-            page => ((page * PAGE) as *mut u8, pages * PAGE, 0),
+impl Blocks {
+    /// All zeros (no data segment).
+    const NEW: Blocks = Blocks {
+        free: [0; 32],
+        next: 0,
+        end: 0,
+    };
+
+    /// The size class of `layout`: blocks of `1 << class` bytes.
+    fn class(layout: core::alloc::Layout) -> usize {
+        let size = layout.size().max(layout.align()).max(16);
+        (usize::BITS - (size - 1).leading_zeros()) as usize
+    }
+
+    fn alloc(&mut self, layout: core::alloc::Layout) -> *mut u8 {
+        let class = Self::class(layout);
+        let Some(head) = self.free.get_mut(class) else {
+            return core::ptr::null_mut();
+        };
+        if *head != 0 {
+            let block = *head;
+            *head = unsafe { *(block as *const usize) };
+            return block as *mut u8;
         }
+        // A block is aligned to its size (up to a page). In 64 bits: the
+        // memory's end is 2^32.
+        let size = 1u64 << class;
+        let align = size.min(PAGE as u64);
+        let mut at = (self.next + align - 1) & !(align - 1);
+        if self.next == 0 || at + size > self.end {
+            let pages = size.div_ceil(PAGE as u64);
+            match memory_grow(0, pages as usize) {
+                usize::MAX => return core::ptr::null_mut(),
+                page => {
+                    at = page as u64 * PAGE as u64;
+                    self.end = at + pages * PAGE as u64;
+                }
+            }
+        }
+        self.next = at + size;
+        at as usize as *mut u8
     }
-    fn remap(&self, _: *mut u8, _: usize, _: usize, _: bool) -> *mut u8 {
-        core::ptr::null_mut()
-    }
-    fn free_part(&self, _: *mut u8, _: usize, _: usize) -> bool {
-        false
-    }
-    fn free(&self, _: *mut u8, _: usize) -> bool {
-        false
-    }
-    fn can_release_part(&self, _: u32) -> bool {
-        false
-    }
-    fn allocates_zeros(&self) -> bool {
-        true
-    }
-    fn page_size(&self) -> usize {
-        PAGE
+
+    fn free(&mut self, ptr: *mut u8, layout: core::alloc::Layout) {
+        if let Some(head) = self.free.get_mut(Self::class(layout)) {
+            unsafe { *(ptr as *mut usize) = *head };
+            *head = ptr as usize;
+        }
     }
 }
 
 struct Heap;
 
 unsafe impl core::alloc::GlobalAlloc for Heap {
-    // The C-shaped calls: the Rust-shaped ones assert on sizes, and an
-    // assertion's message would be a data segment.
-    //
     // A heap with no room left (`memory.grow` refused: the memory is at its
     // maximum) traps here, saying so: `alloc`'s own answer to a null pointer
-    // would be a panic, which traps as an internal error. (`realloc` and
-    // `alloc_zeroed` come here too.)
+    // would be a panic, which traps as an internal error. (`alloc_zeroed`
+    // comes here too.)
     unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
-        let p = heap().c_memalign(layout.align(), layout.size());
+        let p = heap().alloc(layout);
         if p.is_null() {
             crate::trap(crate::Text::OutOfMemory)
         }
         p
     }
-    unsafe fn dealloc(&self, ptr: *mut u8, _: core::alloc::Layout) {
-        heap().c_free(ptr)
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
+        heap().free(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: core::alloc::Layout, new: usize) -> *mut u8 {
+        let grown = core::alloc::Layout::from_size_align_unchecked(new, layout.align());
+        // Still within its block.
+        if Blocks::class(grown) == Blocks::class(layout) {
+            return ptr;
+        }
+        let p = self.alloc(grown);
+        core::ptr::copy_nonoverlapping(ptr, p, layout.size().min(new));
+        self.dealloc(ptr, layout);
+        p
     }
 }
 
