@@ -401,10 +401,9 @@ fn open_at(handle: i32, path_flags: i32, path: &str, oflags: i32, dflags: i32) -
     Ok(state::table().push(d, 0))
 }
 
-/// The next entry of `s` (its preview1 type, and where its name is in
-/// `s.buf`), skipping `.` and `..` (a native host lists neither); `None` at
-/// the end.
-fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, usize, usize)>> {
+/// The next entry of `s`, skipping `.` and `..` (a native host lists
+/// neither); `None` at the end.
+fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, &[u8])>> {
     const HEADER: usize = 24;
     loop {
         let rest = s.buf.get(s.at..s.len).or_trap();
@@ -421,7 +420,9 @@ fn next_entry(s: &mut DirectoryEntryStream) -> Result<Option<(u8, usize, usize)>
                 if name == b"." || name == b".." {
                     continue;
                 }
-                return Ok(Some((d_type, start, namlen as usize)));
+                // Re-borrow for the caller (the loop above needed `s`).
+                let name = s.buf.get(start..start + namlen as usize).or_trap();
+                return Ok(Some((descriptor_type(d_type), name)));
             }
             if size > s.buf.len() {
                 s.buf.resize(size.next_power_of_two(), 0);
@@ -987,11 +988,10 @@ pub mod types {
     pub unsafe fn directory_entry_stream_read_directory_entry(handle: i32, ret: i32) {
         let s = state::table().get::<DirectoryEntryStream>(handle);
         match next_entry(s) {
-            Ok(Some((t, start, len))) => {
-                let name = s.buf.get(start..start + len).or_trap();
+            Ok(Some((t, name))) => {
                 put(ret, 0, 0u8);
                 put(ret, 4, 1u8);
-                put(ret, 8, descriptor_type(t));
+                put(ret, 8, t);
                 put_string(ret + 12, name);
             }
             Ok(None) => {

@@ -116,7 +116,7 @@ fn names(b: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
 
 /// Where the first byte `c` of `b` is: a word at a time (paths are scanned
 /// on every open and stat, and are short: so no alignment prologue).
-pub fn find(b: &[u8], c: u8) -> Option<usize> {
+fn find(b: &[u8], c: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let words = b.chunks_exact(8);
     let tail = b.len() - words.remainder().len();

@@ -244,39 +244,39 @@ fn real_main() -> Result<i32> {
                     .flatten();
                 Some((head.or_else(|| cache.get(&key))?, key))
             });
-            let bytes = match known {
-                Some(_) => Vec::new(),
-                None => read(&input)?,
-            };
-            let (wasm, key) = if let Some(known) = known {
-                known
-            } else if wasi_downlevel::input::is_preview1_command(&bytes) {
-                // As it is, or lowered for the host.
-                let bytes = match settings.target_features {
-                    Some(t) => wasi_downlevel::lower::lower(&bytes, t)
-                        .with_context(|| format!("{}", input.display()))?,
-                    None => bytes,
-                };
-                let key = run::cache::key(&[&bytes]);
-                (bytes, key)
-            } else {
-                let key = run::cache::key(&[
-                    wasi_downlevel::BUILD_ID.as_bytes(),
-                    salt.as_bytes(),
-                    &bytes,
-                ]);
-                let wasm = match cache.get(&key) {
-                    Some(wasm) => wasm,
-                    None => {
-                        let wasm = adapt(&bytes, &input, &settings)?.wasm;
-                        cache.put(&key, &wasm);
-                        wasm
+            let (wasm, key) = match known {
+                Some(known) => known,
+                None => {
+                    let bytes = read(&input)?;
+                    if wasi_downlevel::input::is_preview1_command(&bytes) {
+                        // As it is, or lowered for the host.
+                        let bytes = match settings.target_features {
+                            Some(t) => wasi_downlevel::lower::lower(&bytes, t)
+                                .with_context(|| format!("{}", input.display()))?,
+                            None => bytes,
+                        };
+                        let key = run::cache::key(&[&bytes]);
+                        (bytes, key)
+                    } else {
+                        let key = run::cache::key(&[
+                            wasi_downlevel::BUILD_ID.as_bytes(),
+                            salt.as_bytes(),
+                            &bytes,
+                        ]);
+                        let wasm = match cache.get(&key) {
+                            Some(wasm) => wasm,
+                            None => {
+                                let wasm = adapt(&bytes, &input, &settings)?.wasm;
+                                cache.put(&key, &wasm);
+                                wasm
+                            }
+                        };
+                        if let Some(i) = &identity {
+                            cache.remember(i, &key);
+                        }
+                        (wasm, key)
                     }
-                };
-                if let Some(i) = &identity {
-                    cache.remember(i, &key);
                 }
-                (wasm, key)
             };
             let opts = run::Options {
                 runtime,

@@ -35,8 +35,6 @@ pub struct Kept<'a> {
     pub uses_fill: bool,
     /// Whether reached program code uses bulk memory.
     pub program_bulk: bool,
-    /// A reached program function that uses SIMD (part, index), if any.
-    pub simd: Option<(usize, u32)>,
     /// Per module, per defined function: what its body refers to.
     pub scans: Vec<Vec<FuncScan>>,
 }
@@ -91,7 +89,6 @@ pub fn reachable<'a>(l: &Linked<'a>, known: &mut scan::Known) -> Result<Kept<'a>
         uses_copy: false,
         uses_fill: false,
         program_bulk: false,
-        simd: None,
         scans: l
             .modules
             .iter()
@@ -204,15 +201,12 @@ pub fn reachable<'a>(l: &Linked<'a>, known: &mut scan::Known) -> Result<Kept<'a>
             }
         }
         let scan = &kept.scans[module][i];
-        let (copy, fill, bulk, simd) = (scan.copy, scan.fill, scan.bulk, scan.simd);
+        let (copy, fill, bulk) = (scan.copy, scan.fill, scan.bulk);
         if part == l.adapter() {
             kept.uses_copy |= copy;
             kept.uses_fill |= fill;
         } else {
             kept.program_bulk |= bulk;
-            if kept.simd.is_none() && simd.is_some() {
-                kept.simd = Some((part, index));
-            }
         }
         let defs = tables.into_iter().map(|t| l.table(part, t));
         for def in defs.chain(segment_tables) {
