@@ -192,7 +192,7 @@ fn fd_ready(fd: Fd, write: bool) -> bool {
     } else {
         Pollable::Read(fd)
     };
-    !poll(&[p], Some(0)).is_empty()
+    poll_one(p, false)
 }
 
 fn known_readable(fd: Fd) -> bool {
@@ -365,9 +365,6 @@ fn splice(dst: i32, src: i32, len: i64, blocking: bool) -> Result<u64, StreamErr
 /// it: some hosts (uvwasi, Node) report one event for several subscriptions
 /// of one fd, and an event then stands for all of them.
 pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
-    use wasi::{
-        Subscription, SubscriptionClock, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU,
-    };
     const TIMER: u64 = u64::MAX;
     // The distinct (fd, write) pairs pollables wait on, and (pollable,
     // pair) for each such pollable: one subscription per pair, whose
@@ -409,25 +406,10 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
                 any = true;
             }
         }
-        let mut subs: Vec<Subscription> = Vec::new();
+        let mut subs: Vec<wasi::Subscription> = Vec::new();
         for (g, &(fd, write)) in groups.iter().enumerate() {
             if write || !known_readable(fd) {
-                let tag = if write {
-                    wasi::EVENTTYPE_FD_WRITE
-                } else {
-                    wasi::EVENTTYPE_FD_READ
-                };
-                subs.push(Subscription {
-                    userdata: g as u64,
-                    u: SubscriptionU {
-                        tag: tag.raw(),
-                        u: SubscriptionUU {
-                            fd_read: SubscriptionFdReadwrite {
-                                file_descriptor: fd,
-                            },
-                        },
-                    },
-                });
+                subs.push(p1::fd_subscription(g as u64, fd, write));
             }
         }
         let indexes = |ready: &[bool]| {
@@ -446,21 +428,7 @@ pub fn poll(pollables: &[Pollable], timeout: Option<u64>) -> Vec<u32> {
             wait = Some(0);
         }
         if let Some(ns) = wait {
-            subs.push(Subscription {
-                userdata: TIMER,
-                u: SubscriptionU {
-                    tag: wasi::EVENTTYPE_CLOCK.raw(),
-                    u: SubscriptionUU {
-                        clock: SubscriptionClock {
-                            id: wasi::CLOCKID_MONOTONIC,
-                            // At least 1 ns: uvwasi (Node) treats a zero timeout as none and waits.
-                            timeout: ns.max(1),
-                            precision: 0,
-                            flags: 0,
-                        },
-                    },
-                },
-            });
+            subs.push(p1::timer_subscription(TIMER, ns));
         }
         // Pair `g` is ready: every pollable waiting on it. (No indexing: a
         // bounds check's panic location would be a data segment.)
@@ -547,6 +515,48 @@ pub mod error {
     }
 }
 
+/// [`poll`] for one pollable, as `block` (`wait`) and `ready` ask: the same
+/// answers without its lists, which every program that blocks on a stream
+/// would otherwise keep.
+pub fn poll_one(p: Pollable, wait: bool) -> bool {
+    const TIMER: u64 = 1;
+    loop {
+        let (fd, write) = match p {
+            Pollable::Ready => return true,
+            Pollable::Clock(at) => {
+                let now = p1::monotonic_now();
+                if at <= now {
+                    return true;
+                }
+                // A host that cannot wait: `poll` returns too.
+                if !wait || p1::poll_oneoff(&[p1::timer_subscription(TIMER, at - now)]).is_err() {
+                    return false;
+                }
+                continue;
+            }
+            // Found readable before and not read since.
+            Pollable::Read(f) if known_readable(f) => return true,
+            Pollable::Read(f) => (f, false),
+            Pollable::Write(f) => (f, true),
+        };
+        let subs = [
+            p1::fd_subscription(0, fd, write),
+            p1::timer_subscription(TIMER, 0),
+        ];
+        let ready = match p1::poll_oneoff(if wait { &subs[..1] } else { &subs }) {
+            Ok(events) if !events.is_empty() || !wait => events.iter().any(|e| e.userdata == 0),
+            // As in `poll`: a host that cannot poll the fd has it ready.
+            _ => true,
+        };
+        if ready && !write && !known_readable(fd) {
+            state::readable().push(fd);
+        }
+        if ready || !wait {
+            return ready;
+        }
+    }
+}
+
 pub mod poll {
     use super::*;
 
@@ -570,13 +580,11 @@ pub mod poll {
     }
 
     pub unsafe fn pollable_ready(handle: i32) -> i32 {
-        let p = *state::table().get::<Pollable>(handle);
-        !super::poll(&[p], Some(0)).is_empty() as i32
+        poll_one(*state::table().get::<Pollable>(handle), false) as i32
     }
 
     pub unsafe fn pollable_block(handle: i32) {
-        let p = *state::table().get::<Pollable>(handle);
-        super::poll(&[p], None);
+        poll_one(*state::table().get::<Pollable>(handle), true);
     }
 
     pub unsafe fn drop_pollable(handle: i32) {

@@ -50,14 +50,21 @@ fn io(fd: Fd, write: bool, max: usize, mut call: impl FnMut(i32) -> i32) -> Resu
 /// Waits until `fd` is ready (for writing if `write`); a host that cannot
 /// poll it is given the processor instead.
 fn wait(fd: Fd, write: bool) {
-    use wasi::{Subscription, SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU};
+    if poll_oneoff(&[fd_subscription(0, fd, write)]).is_err() {
+        let _ = unsafe { wasi::sched_yield() };
+    }
+}
+
+/// A subscription to `fd`'s readiness (for writing if `write`).
+pub fn fd_subscription(userdata: u64, fd: Fd, write: bool) -> wasi::Subscription {
+    use wasi::{SubscriptionFdReadwrite, SubscriptionU, SubscriptionUU};
     let tag = if write {
         wasi::EVENTTYPE_FD_WRITE
     } else {
         wasi::EVENTTYPE_FD_READ
     };
-    let sub = Subscription {
-        userdata: 0,
+    wasi::Subscription {
+        userdata,
         u: SubscriptionU {
             tag: tag.raw(),
             u: SubscriptionUU {
@@ -66,9 +73,26 @@ fn wait(fd: Fd, write: bool) {
                 },
             },
         },
-    };
-    if poll_oneoff(&[sub]).is_err() {
-        let _ = unsafe { wasi::sched_yield() };
+    }
+}
+
+/// A subscription to the monotonic clock, `ns` from now (at least 1 ns:
+/// uvwasi, Node's, treats a zero timeout as none and waits).
+pub fn timer_subscription(userdata: u64, ns: u64) -> wasi::Subscription {
+    use wasi::{SubscriptionClock, SubscriptionU, SubscriptionUU};
+    wasi::Subscription {
+        userdata,
+        u: SubscriptionU {
+            tag: wasi::EVENTTYPE_CLOCK.raw(),
+            u: SubscriptionUU {
+                clock: SubscriptionClock {
+                    id: wasi::CLOCKID_MONOTONIC,
+                    timeout: ns.max(1),
+                    precision: 0,
+                    flags: 0,
+                },
+            },
+        },
     }
 }
 

@@ -275,7 +275,7 @@ fn valid_remote(a: &Addr) -> bool {
 
 /// Whether `fd` has something to read (or a connection to accept) now.
 fn readable(fd: Fd) -> bool {
-    !crate::io::poll(&[Pollable::Read(fd)], Some(0)).is_empty()
+    crate::io::poll_one(Pollable::Read(fd), false)
 }
 
 /// After a receive or accept on `fd`: a poll must look again (`io::poll`
