@@ -1,8 +1,7 @@
 //! The adapter's state: one struct at the start of the page the linker's
 //! start function grows for the adapter's stack (never the program's data),
 //! initialised on first use, reached through a wasm global that the linker
-//! provides (`__linker__.state_get/state_set` become `global.get/global.set`
-//! in the merged module).
+//! provides (`__linker__.state_get` becomes a `global.get` in the merged module).
 
 use crate::table::Table;
 use alloc::vec::Vec;
@@ -11,7 +10,6 @@ use core::arch::wasm32::memory_grow;
 #[link(wasm_import_module = "__linker__")]
 extern "C" {
     fn state_get() -> *mut u8;
-    fn state_set(state: *mut u8);
 }
 
 #[repr(C)]
@@ -44,32 +42,19 @@ const PAGE: usize = 65536;
 /// grows down from its end, and never needs this much).
 const IN_STACK_PAGE: usize = 8 << 10;
 
-#[inline]
+#[inline(always)]
 fn get() -> *mut State {
-    let s = unsafe { state_get() } as *mut State;
-    // Bit 0: the place the linker's start function reserved, not yet
-    // initialised (null: no place reserved).
-    if (s as usize) & 1 != 0 || s.is_null() {
-        init(s as usize & !1)
-    } else {
-        s
-    }
+    unsafe { state_get() as *mut State }
 }
 
-#[cold]
-fn init(reserved: usize) -> *mut State {
-    const PAGES: usize = core::mem::size_of::<State>().div_ceil(PAGE);
+/// Writes the initial state at the place the linker's start function
+/// reserved for it (the start of the stack's page), before any other code
+/// of the program runs: every access after is a plain `global.get`.
+#[export_name = "wasi-downlevel:init-state"]
+pub extern "C" fn init() {
     const _: () = assert!(core::mem::size_of::<State>() <= IN_STACK_PAGE);
-    let at = match reserved {
-        0 => match memory_grow(0, PAGES) {
-            usize::MAX => crate::trap(crate::Text::OutOfMemory),
-            page => page * PAGE,
-        },
-        at => at,
-    };
-    let s = at as *mut State;
     unsafe {
-        s.write(State {
+        get().write(State {
             heap: Blocks::NEW,
             table: Table::new(),
             readable: Vec::new(),
@@ -79,9 +64,7 @@ fn init(reserved: usize) -> *mut State {
             stated: crate::filesystem::Stated::NONE,
             previous: 0,
         });
-        state_set(s as *mut u8);
     }
-    s
 }
 
 /// The handle table. Never call while another `&mut` to it is alive.

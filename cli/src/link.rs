@@ -52,9 +52,8 @@ pub enum Target<'a> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Inline {
     Const(i32),
-    /// The adapter's state pointer (`__linker__.state_get/state_set`).
+    /// The adapter's state pointer (`__linker__.state_get`).
     StateGet,
-    StateSet,
     /// The WASI function being called (`__linker__.enter/current`).
     SetCurrent,
     GetCurrent,
@@ -103,6 +102,13 @@ impl<'a> Linked<'a> {
         self.parts.len() - 1
     }
 
+    /// The adapter's state initialiser, which the start function calls.
+    pub fn init_state(&self) -> Option<Def> {
+        let part = self.adapter();
+        let index = self.module(part).export(INIT_STATE, ExternalKind::Func)?;
+        Some(Def { part, index })
+    }
+
     pub fn module(&self, part: usize) -> &Module<'a> {
         &self.modules[self.parts[part]]
     }
@@ -140,6 +146,9 @@ impl<'a> Linked<'a> {
         }
     }
 }
+
+/// The adapter's state initialiser (`state::init`).
+const INIT_STATE: &str = "wasi-downlevel:init-state";
 
 /// The adapter's stream operation on a TCP socket (`__linker__.tcp_io`).
 const TCP_IO: &str = "wasi-downlevel:tcp-io";
@@ -304,7 +313,6 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
                 errno: -58, // `notsup`
                 ty: l.module(adapter).types[imp.ty as usize].clone(),
             },
-            ("__linker__", "state_set") => Target::Inline(Inline::StateSet),
             ("__linker__", "sockets_wamr") => {
                 Target::Inline(Inline::Const((sockets == Sockets::Wamr) as i32))
             }

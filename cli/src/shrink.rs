@@ -133,7 +133,22 @@ pub fn reachable<'a>(l: &Linked<'a>, known: &mut scan::Known) -> Result<Kept<'a>
     }
     let mut seen_tables: HashSet<Def> = HashSet::new();
     let mut seen_others: HashSet<String> = HashSet::new();
-    while let Some(t) = work.pop() {
+    // Kept adapter code needs its state, which the start function
+    // initialises: a second walk keeps what that reaches.
+    let init = l.init_state();
+    loop {
+        let Some(t) = work.pop() else {
+            match init {
+                Some(init) if kept.adapter(l) && !kept.funcs[init.part][init.index as usize] => {
+                    work.push(Target::Def {
+                        part: init.part,
+                        index: init.index,
+                    });
+                    continue;
+                }
+                _ => break,
+            }
+        };
         let (part, index) = match t {
             Target::Def { part, index } => (part, index),
             Target::Wasi { func, realloc } => {

@@ -60,7 +60,7 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                                 ("__linker__", "state_get") => {
                                     ty.params().is_empty() && ty.results() == [ValType::I32]
                                 }
-                                ("__linker__", "state_set" | "enter") => {
+                                ("__linker__", "enter") => {
                                     ty.params() == [ValType::I32] && ty.results().is_empty()
                                 }
                                 ("__linker__", "current") => {

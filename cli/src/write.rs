@@ -171,7 +171,6 @@ impl Reencode for Remap<'_, '_> {
                     return Ok(match i {
                         Inline::Const(v) => Instruction::I32Const(v),
                         Inline::StateGet => Instruction::GlobalGet(self.layout.state_global),
-                        Inline::StateSet => Instruction::GlobalSet(self.layout.state_global),
                         Inline::SetCurrent => Instruction::GlobalSet(self.layout.current_global),
                         Inline::GetCurrent => Instruction::GlobalGet(self.layout.current_global),
                     });
@@ -410,6 +409,17 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
         data_map.push(n_data);
         n_data += l.module(p).data.len() as u32;
     }
+    let texts = texts(l, kept, options);
+    // The texts as a passive segment, where the program has bulk memory
+    // (and the output is to keep it).
+    let bulk = options
+        .target_features
+        .is_none_or(|f| f.has(crate::features::Feature::BulkMemory));
+    let text_segment =
+        (bulk && kept.program_bulk && kept.others.contains(&Target::Text)).then(|| {
+            n_data += 1;
+            n_data - 1
+        });
     let mut layout = Layout {
         funcs: func_map,
         types: type_map,
@@ -549,7 +559,17 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
             .map(|t| layout.target(t))
             .collect::<Result<_>>()?;
         // The adapter's stack pointer is its global 0 (verify checks that).
-        let sp = with_adapter.then(|| (layout.globals[adapter][0], layout.state_global));
+        let sp = match l.init_state().filter(|_| with_adapter) {
+            Some(init) => Some((
+                layout.globals[adapter][0],
+                layout.state_global,
+                layout.target(&Target::Def {
+                    part: init.part,
+                    index: init.index,
+                })?,
+            )),
+            None => None,
+        };
         code.function(&init_function(sp, &starts));
     }
     if kept.uses_copy {
@@ -603,7 +623,7 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
                     .end();
                 f
             }
-            Target::Text => text_function(&texts(l, kept, options)),
+            Target::Text => text_function(&texts, text_segment),
             _ => unreachable!(),
         });
     }
@@ -615,6 +635,9 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
                 .parse_data(&mut data, d.clone())
                 .map_err(err)?;
         }
+    }
+    if text_segment.is_some() {
+        data.passive(text_data(&texts));
     }
 
     // Assemble.
@@ -640,7 +663,7 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
     if !elements.is_empty() {
         out.section(&elements);
     }
-    if (0..parts).any(|p| l.module(p).data_count.is_some()) {
+    if text_segment.is_some() || (0..parts).any(|p| l.module(p).data_count.is_some()) {
         out.section(&wasm_encoder::DataCountSection { count: n_data });
     }
     out.section(&code);
@@ -658,6 +681,7 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
             (copy_fn, "wasi-downlevel:memory-copy"),
             (fill_fn, "wasi-downlevel:memory-fill"),
         ],
+        text_segment,
     ));
     out.section(&producers(l, parts - 1));
 
@@ -863,6 +887,7 @@ fn names(
     host: &[(&str, &str, FuncType)],
     synthesized: &[&Target],
     fixed: [(u32, &str); 4],
+    text_segment: Option<u32>,
 ) -> NameSection {
     let mut named: Vec<(u32, Cow<str>)> = Vec::new();
     for (i, n) in host.iter().enumerate() {
@@ -907,8 +932,16 @@ fn names(
     }
     let mut section = NameSection::new();
     section.functions(&names);
+    if let Some(t) = text_segment {
+        let mut data = NameMap::new();
+        data.append(t, TEXT_SEGMENT);
+        section.data(&data);
+    }
     section
 }
+
+/// The name of the texts' data segment (in the name section).
+pub const TEXT_SEGMENT: &str = "wasi-downlevel:texts";
 
 /// `run` must be `() -> (i32)` (`result` flattened), and its post-return
 /// function take that `i32`.
@@ -978,12 +1011,12 @@ fn check_memory(l: &Linked, with_adapter: bool) -> Result<()> {
 
 /// The start function: give the adapter one page (grown, so it never
 /// overlaps the program's data) for its shadow stack, which grows down from
-/// the page's end, and its state, at the page's start (the state pointer
-/// is that address with bit 0 set: not yet initialised); then run the
+/// the page's end, and its state, at the page's start, which the adapter's
+/// initialiser then writes (so no state access checks for it); then run the
 /// parts' own start functions in instantiation order (they may call WASI).
-fn init_function(adapter: Option<(u32, u32)>, starts: &[u32]) -> Function {
+fn init_function(adapter: Option<(u32, u32, u32)>, starts: &[u32]) -> Function {
     let mut f = Function::new([(1, ValType::I32)]);
-    if let Some((sp, state)) = adapter {
+    if let Some((sp, state, init)) = adapter {
         f.instructions()
             .i32_const(STACK_PAGES as i32)
             .memory_grow(0)
@@ -1001,9 +1034,8 @@ fn init_function(adapter: Option<(u32, u32)>, starts: &[u32]) -> Function {
             .i32_add()
             .global_set(sp)
             .local_get(0)
-            .i32_const(1)
-            .i32_or()
-            .global_set(state);
+            .global_set(state)
+            .call(init);
     }
     for &s in starts {
         f.instructions().call(s);
@@ -1058,15 +1090,23 @@ fn texts(l: &Linked, kept: &Kept, options: &crate::Options) -> Vec<(u32, String)
     out
 }
 
-/// `text(id, buf) -> len`: writes text `id` at `buf` in 8-byte stores of
-/// constants (so no data segment), which may write up to 7 bytes beyond;
-/// with a null `buf`, only returns the length.
-fn text_function(texts: &[(u32, String)]) -> Function {
+/// `text(id, buf) -> len`: writes text `id` at `buf`, which may take up to
+/// 7 bytes beyond; with a null `buf`, only returns the length. With
+/// `passive`, a passive data segment of that index holding the texts one
+/// after another (see [`text_data`]) is copied from by `memory.init` (for a
+/// program that has bulk memory); without, each text is 8-byte stores of
+/// constants, about twice its length in code, so no data segment.
+fn text_function(texts: &[(u32, String)], passive: Option<u32>) -> Function {
     let max = texts.iter().map(|t| t.0).max().unwrap_or(0);
     let cases = texts.len() as u32;
-    let mut f = Function::new([]);
+    let (off, len) = (2, 3);
+    let mut f = Function::new([(2, ValType::I32)]);
     // One block per case, innermost first; `br_table` jumps to the end of
-    // the case's block, where its stores follow.
+    // the case's block, where its code follows. Passive: within a block
+    // the cases leave (their offset and length set) for the copy after it.
+    if passive.is_some() {
+        f.instructions().block(BlockType::Empty);
+    }
     f.instructions().block(BlockType::Empty);
     for _ in texts {
         f.instructions().block(BlockType::Empty);
@@ -1080,7 +1120,19 @@ fn text_function(texts: &[(u32, String)]) -> Function {
         })
         .collect();
     f.instructions().local_get(0).br_table(targets, cases).end();
-    for (_, text) in texts {
+    let mut at = 0;
+    for (k, (_, text)) in texts.iter().enumerate() {
+        if passive.is_some() {
+            f.instructions()
+                .i32_const(at as i32)
+                .local_set(off)
+                .i32_const(text.len() as i32)
+                .local_set(len)
+                .br(cases - k as u32)
+                .end();
+            at += text.len();
+            continue;
+        }
         f.instructions()
             .local_get(1)
             .i32_eqz()
@@ -1101,8 +1153,27 @@ fn text_function(texts: &[(u32, String)]) -> Function {
             .return_()
             .end();
     }
-    f.instructions().i32_const(0).end();
+    f.instructions().i32_const(0);
+    if let Some(segment) = passive {
+        f.instructions()
+            .return_()
+            .end()
+            .local_get(1)
+            .if_(BlockType::Empty)
+            .local_get(1)
+            .local_get(off)
+            .local_get(len)
+            .memory_init(0, segment)
+            .end()
+            .local_get(len);
+    }
+    f.instructions().end();
     f
+}
+
+/// The texts one after another, as [`text_function`] copies them.
+fn text_data(texts: &[(u32, String)]) -> Vec<u8> {
+    texts.iter().flat_map(|(_, t)| t.bytes()).collect()
 }
 
 /// The adapter's allocator when the program has several: the one the

@@ -263,10 +263,34 @@ fn adapter_code(wasm: &[u8]) -> (usize, u32) {
     let ours: std::collections::HashSet<String> =
         names(wasi_downlevel::ADAPTER).into_values().collect();
     let out_names = names(wasm);
+    // The texts' data segment (a passive one, named), counted with the code.
+    let mut text_segment = None;
+    for p in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let Ok(wasmparser::Payload::CustomSection(c)) = p {
+            if let wasmparser::KnownCustom::Name(r) = c.as_known() {
+                for n in r.into_iter().flatten() {
+                    if let wasmparser::Name::Data(map) = n {
+                        for naming in map.into_iter().flatten() {
+                            if naming.name == wasi_downlevel::write::TEXT_SEGMENT {
+                                text_segment = Some(naming.index);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
     let mut imports = 0;
     let (mut index, mut bytes, mut count) = (0, 0, 0);
     for p in wasmparser::Parser::new(0).parse_all(wasm) {
         match p {
+            Ok(wasmparser::Payload::DataSection(r)) => {
+                for (i, d) in r.into_iter().enumerate() {
+                    if text_segment == Some(i as u32) {
+                        bytes += d.map_or(0, |d| d.data.len());
+                    }
+                }
+            }
             Ok(wasmparser::Payload::ImportSection(r)) => imports = r.count(),
             Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
                 let name = out_names.get(&(imports + index)).map_or("", |n| n.as_str());
