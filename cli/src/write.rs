@@ -275,12 +275,17 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
     let mut order: Vec<usize> = (0..parts).collect();
     order.sort_by_key(|&p| std::cmp::Reverse(code_size(p)));
     let mut type_map = vec![Vec::new(); parts];
-    for p in order {
-        type_map[p] = l
-            .module(p)
-            .types
-            .iter()
-            .map(|t| intern(t, &mut types))
+    for (k, &p) in order.iter().enumerate() {
+        // The others' types only where their kept code names them.
+        let used = match k {
+            0 => None,
+            _ => Some(used_types(l.module(p), &kept.funcs[p])?),
+        };
+        type_map[p] = (l.module(p).types.iter().enumerate())
+            .map(|(i, t)| match &used {
+                Some(used) if !used[i] => Ok(ABSENT),
+                _ => intern(t, &mut types),
+            })
             .collect::<Result<Vec<_>>>()?;
     }
     use wasmparser::ValType::I32;
@@ -710,6 +715,52 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
         })
     });
     Ok(Merged { wasm: bytes, simd })
+}
+
+/// Which of `m`'s types its kept functions have or their code names (block
+/// types, indirect calls).
+fn used_types(m: &crate::module::Module, kept: &[bool]) -> Result<Vec<bool>> {
+    use wasmparser::BlockType as B;
+    let mut used = vec![false; m.types.len()];
+    let mut mark = |t: u32| -> Result<()> {
+        *used
+            .get_mut(t as usize)
+            .with_context(|| format!("type index {t} out of range"))? = true;
+        Ok(())
+    };
+    for (i, (&ty, body)) in m.funcs.iter().zip(&m.bodies).enumerate() {
+        if !kept[m.imports.len() + i] {
+            continue;
+        }
+        mark(ty)?;
+        for op in body.get_operators_reader()? {
+            match op? {
+                Operator::Block {
+                    blockty: B::FuncType(t),
+                }
+                | Operator::Loop {
+                    blockty: B::FuncType(t),
+                }
+                | Operator::If {
+                    blockty: B::FuncType(t),
+                }
+                | Operator::Try {
+                    blockty: B::FuncType(t),
+                }
+                | Operator::CallIndirect { type_index: t, .. }
+                | Operator::ReturnCallIndirect { type_index: t, .. }
+                | Operator::CallRef { type_index: t }
+                | Operator::ReturnCallRef { type_index: t } => mark(t)?,
+                Operator::TryTable { try_table } => {
+                    if let B::FuncType(t) = try_table.ty {
+                        mark(t)?
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(used)
 }
 
 /// For a program part whose tables, globals, types and segments keep their
