@@ -31,11 +31,14 @@ fn main() -> anyhow::Result<()> {
             [t] => format!(" -> {}", rust(*t)),
             _ => anyhow::bail!("{}: more than one flat result", f.export_name()),
         };
+        // 0.3's functions live in `crate::p3`, their shims are `p3_...`.
+        let p3 = if f.minor == 3 { "p3_" } else { "" };
         let body = if !wit_abi::implemented(f) {
             "crate::unsupported()".to_string()
         } else {
             format!(
-                "crate::{}::{}::{}({})",
+                "crate::{}{}::{}::{}({})",
+                if f.minor == 3 { "p3::" } else { "" },
                 f.package,
                 snake(&f.interface),
                 rust_fn_name(&f.field),
@@ -51,8 +54,9 @@ fn main() -> anyhow::Result<()> {
         };
         writeln!(
             code,
-            "#[export_name = \"{}\"]\n#[allow(unused_variables)]\npub unsafe extern \"C\" fn {}_{}({}){ret} {{ crate::trap::{enter}({id}); {body} }}\n",
+            "#[export_name = \"{}\"]\n#[allow(unused_variables)]\npub unsafe extern \"C\" fn {}{}_{}({}){ret} {{ crate::trap::{enter}({id}); {body} }}\n",
             f.export_name(),
+            p3,
             snake(&f.interface),
             rust_fn_name(&f.field),
             params.join(", "),
@@ -60,7 +64,8 @@ fn main() -> anyhow::Result<()> {
         // The number, for those functions to know their predecessor by.
         writeln!(
             ids,
-            "pub const {}_{}: i32 = {id};",
+            "pub const {}{}_{}: i32 = {id};",
+            p3.to_uppercase(),
             snake(&f.interface).to_uppercase(),
             rust_fn_name(&f.field).to_uppercase(),
         )?;
@@ -104,6 +109,7 @@ fn rust_fn_name(field: &str) -> String {
     match prefix {
         "resource-drop" => format!("drop_{}", snake(rest)),
         "constructor" => format!("new_{}", snake(rest)),
+        "async-lower" => format!("async_{}", rust_fn_name(rest)),
         _ => snake(rest),
     }
 }

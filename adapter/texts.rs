@@ -38,6 +38,23 @@ texts! {
     NoRandom = "the host's random_get failed",
     ExitReturned = "proc_exit returned",
     Internal = "internal error in the adapter",
+    // The async canonical ABI (WASI 0.3), with the reference host's wording
+    // where it has one.
+    Deadlock = "deadlock detected: event loop cannot make further progress",
+    NotWaitableSet = "handle is not a waitable set: index",
+    NotWaitable = "handle is not a waitable: index",
+    SetNotEmpty = "cannot drop waitable set with waiters",
+    SubtaskNotResolved = "cannot drop a subtask which has not yet resolved",
+    SubtaskCancelled = "subtask cancelled twice or after it resolved",
+    EndBusy = "stream or future end is already busy with a read or write",
+    NotCopying = "no read or write in progress to cancel",
+    EndDone = "stream or future end used after it was dropped by the other end",
+    FutureNotWritten = "cannot drop a future writer before it was written",
+    TaskReturnTwice = "task.return called more than once",
+    NoTaskReturn = "task exited without calling task.return",
+    BadCallbackCode = "unsupported callback code",
+    NotCancelled = "task.cancel called by a task that was not cancelled",
+    BadContextSlot = "context slot out of range",
     // Settings, given when adapting (`Options`).
     InitialCwd = "",
 }

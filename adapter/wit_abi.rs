@@ -12,7 +12,13 @@ use wit_parser::{Resolve, TypeDefKind, WorldItem};
 
 /// Interface-name prefixes whose functions the adapter does not implement
 /// yet: they are exported as trapping stubs.
-pub const UNIMPLEMENTED: &[&str] = &[];
+pub const UNIMPLEMENTED: &[&str] = &[
+    "wasi:filesystem/types@0.3",
+    "wasi:filesystem/preopens@0.3",
+    "wasi:sockets/types@0.3",
+    "wasi:sockets/ip-name-lookup@0.3",
+    "wasi:clocks/timezone@0.3",
+];
 
 /// Whether the adapter implements `f` (or exports a trapping stub).
 pub fn implemented(f: &Func) -> bool {
@@ -37,6 +43,8 @@ pub struct Func {
     pub interface: String,
     /// The interface's full name with version, e.g. `wasi:io/streams@0.2.12`.
     pub interface_id: String,
+    /// The WASI release's minor version: 2 or 3.
+    pub minor: u64,
     /// The function's name inside the interface, e.g. `[method]input-stream.read`.
     pub field: String,
     pub params: Vec<Val>,
@@ -68,10 +76,16 @@ pub fn functions(wit_dir: &Path) -> anyhow::Result<Vec<Func>> {
             .name
             .clone();
         let interface = iface.name.clone().expect("interface has a name");
+        let minor = resolve.packages[iface.package.expect("interface has a package")]
+            .name
+            .version
+            .as_ref()
+            .map_or(0, |v| v.minor);
         let func = |field: String, params: Vec<Val>, results: Vec<Val>| Func {
             package: package.clone(),
             interface: interface.clone(),
             interface_id: interface_id.clone(),
+            minor,
             field,
             params,
             results,
@@ -88,6 +102,14 @@ pub fn functions(wit_dir: &Path) -> anyhow::Result<Vec<Func>> {
         for (name, f) in &iface.functions {
             let sig = resolve.wasm_signature(AbiVariant::GuestImport, f);
             out.push(func(name.clone(), vals(&sig.params), vals(&sig.results)));
+            if f.kind.is_async() {
+                let sig = resolve.wasm_signature(AbiVariant::GuestImportAsync, f);
+                out.push(func(
+                    format!("[async-lower]{name}"),
+                    vals(&sig.params),
+                    vals(&sig.results),
+                ));
+            }
         }
     }
     Ok(out)

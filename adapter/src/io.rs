@@ -96,7 +96,7 @@ pub struct OutputStream {
     ended: bool,
 }
 
-fn may_block(fd: Fd) -> bool {
+pub fn may_block(fd: Fd) -> bool {
     p1::filetype(fd) != Some(wasi::FILETYPE_REGULAR_FILE)
 }
 

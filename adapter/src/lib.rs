@@ -26,11 +26,13 @@ mod fds;
 mod filesystem;
 mod io;
 mod p1;
+mod p3;
 mod path;
 mod random;
 mod sockets;
 mod state;
 mod table;
+mod task;
 mod trap;
 
 include!(concat!(env!("OUT_DIR"), "/exports.rs"));

@@ -6,6 +6,7 @@
 use crate::table::Table;
 use alloc::vec::Vec;
 use core::arch::wasm32::memory_grow;
+use core::ptr::addr_of_mut;
 
 #[link(wasm_import_module = "__linker__")]
 extern "C" {
@@ -34,6 +35,8 @@ pub struct State {
     /// For the functions that ask (`trap::entered_after`): the number of
     /// the WASI function called before.
     pub previous: i32,
+    /// The async ABI's task (WASI 0.3 programs).
+    pub task: crate::task::Task,
 }
 
 const PAGE: usize = 65536;
@@ -53,18 +56,20 @@ fn get() -> *mut State {
 #[export_name = "wasi-downlevel:init-state"]
 pub extern "C" fn init() {
     const _: () = assert!(core::mem::size_of::<State>() <= IN_STACK_PAGE);
+    // Field by field: a constant written whole can become a copy from a
+    // data segment.
+    let s = get();
     unsafe {
-        get().write(State {
-            heap: Blocks::NEW,
-            table: Table::new(),
-            readable: Vec::new(),
-            fd_users: Vec::new(),
-            seed: None,
-            lexical: None,
-            stated: crate::filesystem::Stated::NONE,
-            previous: 0,
-        });
+        addr_of_mut!((*s).heap).write(Blocks::NEW);
+        addr_of_mut!((*s).table).write(Table::new());
+        addr_of_mut!((*s).readable).write(Vec::new());
+        addr_of_mut!((*s).fd_users).write(Vec::new());
+        addr_of_mut!((*s).seed).write(None);
+        addr_of_mut!((*s).lexical).write(None);
+        addr_of_mut!((*s).stated).write(crate::filesystem::Stated::NONE);
+        addr_of_mut!((*s).previous).write(0);
     }
+    crate::task::Task::init(unsafe { addr_of_mut!((*s).task) });
 }
 
 /// The handle table. Never call while another `&mut` to it is alive.
@@ -101,6 +106,12 @@ pub fn stated() -> &'static mut crate::filesystem::Stated {
 #[inline]
 pub fn previous() -> &'static mut i32 {
     unsafe { &mut (*get()).previous }
+}
+
+/// See [`State::task`].
+#[inline]
+pub fn task() -> &'static mut crate::task::Task {
+    unsafe { &mut (*get()).task }
 }
 
 /// See [`State::lexical`].

@@ -13,6 +13,7 @@ pub use crate::sockets::{
     IncomingDatagramStream, Network, OutgoingDatagramStream, ResolveAddressStream, TcpSocket,
     UdpSocket,
 };
+pub use crate::task::{End, ErrorContext, Subtask, WaitableSet};
 
 /// A preview1 file descriptor.
 pub type Fd = u32;
@@ -33,6 +34,10 @@ pub enum Entry {
     IncomingDatagramStream(IncomingDatagramStream),
     OutgoingDatagramStream(OutgoingDatagramStream),
     ResolveAddressStream(ResolveAddressStream),
+    WaitableSet(WaitableSet),
+    Subtask(Subtask),
+    End(End),
+    ErrorContext(ErrorContext),
 }
 
 pub struct TerminalInput;
@@ -94,7 +99,11 @@ resources!(
     UdpSocket,
     IncomingDatagramStream,
     OutgoingDatagramStream,
-    ResolveAddressStream
+    ResolveAddressStream,
+    WaitableSet,
+    Subtask,
+    End,
+    ErrorContext
 );
 
 impl Table {
@@ -168,6 +177,13 @@ impl Table {
         self.slots
             .iter()
             .any(|s| matches!(&s.entry, Entry::TcpSocket(t) if t.fd() == Some(fd)))
+    }
+
+    /// The first live entry, by handle, for which `f` says yes.
+    pub fn find(&mut self, mut f: impl FnMut(u32, &mut Entry) -> bool) -> Option<u32> {
+        (self.slots.iter_mut().enumerate())
+            .position(|(i, s)| f(i as u32 + 1, &mut s.entry))
+            .map(|i| i as u32 + 1)
     }
 
     fn remove(&mut self, handle: i32) -> Entry {

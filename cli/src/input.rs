@@ -35,6 +35,14 @@ pub enum Item<'a> {
         interface: &'a str,
         resource: &'a str,
     },
+    /// A built-in of the component model's async ABI: the adapter's
+    /// `wasi-downlevel:async#<name>`, given these constants (the canon's
+    /// immediates: an `async` flag, an element size, a slot) before the
+    /// program's arguments.
+    Builtin {
+        name: &'static str,
+        consts: Vec<i32>,
+    },
     /// A preview1 function that stays an import of the host (a bare core
     /// module's `wasi_snapshot_preview1` imports).
     Host { module: &'a str, name: &'a str },
@@ -79,6 +87,9 @@ pub struct Graph<'a> {
     /// post-return function lifted with it.
     pub run: Item<'a>,
     pub post_return: Option<Item<'a>>,
+    /// For a `run` lifted async (WASI 0.3): its callback, which the
+    /// adapter's event loop calls with each event.
+    pub callback: Option<Item<'a>>,
     /// A bare core module: its imports bind by name.
     pub bare: bool,
 }
@@ -182,6 +193,7 @@ fn bare(bytes: &[u8]) -> Result<Graph<'_>> {
             kind: ExternalKind::Func,
         },
         post_return: None,
+        callback: None,
         bare: true,
     })
 }
@@ -194,11 +206,31 @@ enum Func<'a> {
         interface: &'a str,
         name: &'a str,
     },
-    /// A core function lifted, with its post-return function.
+    /// A core function lifted, with its post-return function; lifted async,
+    /// whether with a callback (and which).
     Lifted {
         core: Item<'a>,
         post_return: Option<Item<'a>>,
+        is_async: bool,
+        callback: Option<Item<'a>>,
     },
+    Other,
+}
+
+/// The layouts (size, alignment) of the value types an instance exports,
+/// by name.
+type Layouts<'a> = Vec<(&'a str, (u32, u32))>;
+
+/// A component-level type.
+#[derive(Clone)]
+enum Ty<'a> {
+    /// A type aliased from an imported instance: (interface, name), and its
+    /// layout if a value type's.
+    Exported(&'a str, &'a str, Option<(u32, u32)>),
+    /// A value type defined here.
+    Defined(wasmparser::ComponentDefinedType<'a>),
+    /// An instance type: the layouts of the value types it exports.
+    Instance(Layouts<'a>),
     Other,
 }
 
@@ -232,8 +264,10 @@ struct Reader<'a> {
     core_globals: Vec<Item<'a>>,
     funcs: Vec<Func<'a>>,
     comp_instances: Vec<CompInstance<'a>>,
-    /// Resource types aliased from imported instances: (interface, name).
-    types: Vec<Option<(&'a str, &'a str)>>,
+    /// The component's types, as far as the graph needs them.
+    types: Vec<Ty<'a>>,
+    /// The layouts of the value types each imported instance exports.
+    layouts: std::collections::HashMap<&'a str, Layouts<'a>>,
     components: u32,
     /// The `wasi:cli/run@...` export: its name and instance.
     run: Option<(&'a str, u32)>,
@@ -280,12 +314,22 @@ impl<'a> Reader<'a> {
             "the component does not export `wasi:cli/run@0.2.N`: only WASI 0.2 commands are supported",
         )?;
         let version = run_name.trim_start_matches(RUN_EXPORT);
-        if !version.starts_with("0.2.") {
-            bail!("the component exports `{run_name}`: WASI {version}: only 0.2.x is supported");
+        if !version.starts_with("0.2.") && !version.starts_with("0.3.") {
+            bail!(
+                "the component exports `{run_name}`: WASI {version}: only 0.2.x and 0.3.x are supported"
+            );
         }
-        let (core, post_return) = self.lifted_run(run_instance).with_context(|| {
-            format!("the component's `{run_name}` export is not a lifted core function")
-        })?;
+        let (core, post_return, is_async, callback) =
+            self.lifted_run(run_instance).with_context(|| {
+                format!("the component's `{run_name}` export is not a lifted core function")
+            })?;
+        if is_async && callback.is_none() {
+            bail!(
+                "the component's `{run_name}` is lifted async without a callback (stackful): that \
+                 needs stack switching, which preview1 hosts do not have; build it with a callback \
+                 (wit-bindgen's async bindings use one)"
+            );
+        }
         let modules = self
             .modules
             .iter()
@@ -296,6 +340,7 @@ impl<'a> Reader<'a> {
             instances: self.instances,
             run: core,
             post_return,
+            callback,
             bare: false,
         })
     }
@@ -345,11 +390,15 @@ impl<'a> Reader<'a> {
                 for imp in r {
                     let imp = imp?;
                     match imp.ty {
-                        ComponentTypeRef::Instance(_) => self
-                            .comp_instances
-                            .push(CompInstance::Imported(imp.name.name)),
+                        ComponentTypeRef::Instance(t) => {
+                            if let Some(Ty::Instance(layouts)) = self.types.get(t as usize) {
+                                self.layouts.insert(imp.name.name, layouts.clone());
+                            }
+                            self.comp_instances
+                                .push(CompInstance::Imported(imp.name.name))
+                        }
                         ComponentTypeRef::Func(_) => self.funcs.push(Func::Other),
-                        ComponentTypeRef::Type(_) => self.types.push(None),
+                        ComponentTypeRef::Type(_) => self.types.push(Ty::Other),
                         ComponentTypeRef::Component(_) => self.components += 1,
                         ComponentTypeRef::Module(_) => self.modules.push(None),
                         ComponentTypeRef::Value(_) => {}
@@ -362,8 +411,15 @@ impl<'a> Reader<'a> {
                 }
             }
             Payload::ComponentTypeSection(r) => {
-                for _ in 0..r.count() {
-                    self.types.push(None);
+                for t in r {
+                    let t = match t? {
+                        wasmparser::ComponentType::Defined(d) => Ty::Defined(d),
+                        wasmparser::ComponentType::Instance(decls) => {
+                            Ty::Instance(self.instance_layouts(&decls))
+                        }
+                        _ => Ty::Other,
+                    };
+                    self.types.push(t);
                 }
             }
             Payload::ComponentCanonicalSection(r) => {
@@ -407,8 +463,8 @@ impl<'a> Reader<'a> {
                             self.funcs.push(f);
                         }
                         ComponentExternalKind::Type => {
-                            let t = self.types.get(e.index as usize).copied().flatten();
-                            self.types.push(t);
+                            let t = self.types.get(e.index as usize).cloned();
+                            self.types.push(t.unwrap_or(Ty::Other));
                         }
                         ComponentExternalKind::Component => self.components += 1,
                         ComponentExternalKind::Module => {
@@ -471,7 +527,15 @@ impl<'a> Reader<'a> {
                             _ => Func::Other,
                         },
                     }),
-                    ComponentExternalKind::Type => self.types.push(interface.map(|i| (i, name))),
+                    ComponentExternalKind::Type => self.types.push(match interface {
+                        Some(i) => {
+                            let layout = self.layouts.get(i).and_then(|ls| {
+                                ls.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
+                            });
+                            Ty::Exported(i, name, layout)
+                        }
+                        None => Ty::Other,
+                    }),
                     ComponentExternalKind::Instance => {
                         self.comp_instances.push(CompInstance::Other)
                     }
@@ -482,7 +546,7 @@ impl<'a> Reader<'a> {
             }
             ComponentAlias::Outer { kind, .. } => match kind {
                 ComponentOuterAliasKind::CoreModule => self.modules.push(None),
-                ComponentOuterAliasKind::Type => self.types.push(None),
+                ComponentOuterAliasKind::Type => self.types.push(Ty::Other),
                 ComponentOuterAliasKind::Component => self.components += 1,
                 ComponentOuterAliasKind::CoreType => {}
             },
@@ -498,13 +562,21 @@ impl<'a> Reader<'a> {
                 ..
             } => {
                 let core = self.core_func(core_func_index)?;
-                let mut post_return = None;
+                let (mut post_return, mut callback, mut is_async) = (None, None, false);
                 for o in options.iter() {
-                    if let CanonicalOption::PostReturn(f) = o {
-                        post_return = Some(self.core_func(*f)?);
+                    match o {
+                        CanonicalOption::PostReturn(f) => post_return = Some(self.core_func(*f)?),
+                        CanonicalOption::Callback(f) => callback = Some(self.core_func(*f)?),
+                        CanonicalOption::Async => is_async = true,
+                        _ => {}
                     }
                 }
-                self.funcs.push(Func::Lifted { core, post_return });
+                self.funcs.push(Func::Lifted {
+                    core,
+                    post_return,
+                    is_async,
+                    callback,
+                });
                 return Ok(());
             }
             CanonicalFunction::Lower {
@@ -540,20 +612,164 @@ impl<'a> Reader<'a> {
                 )),
             },
             CanonicalFunction::ResourceDrop { resource } => {
-                match self.types.get(resource as usize).copied().flatten() {
-                    Some((interface, resource)) => Item::ResourceDrop {
+                match self.types.get(resource as usize) {
+                    Some(&Ty::Exported(interface, resource, _)) => Item::ResourceDrop {
                         interface,
                         resource,
                     },
-                    None => Item::Unsupported(format!(
+                    _ => Item::Unsupported(format!(
                         "the destructor of resource type {resource}, which is not an imported WASI resource"
                     )),
                 }
             }
-            other => Item::Unsupported(format!("the canonical built-in `{}`", builtin(&other))),
+            other => self.async_builtin(&other),
         };
         self.core_funcs.push(item);
         Ok(())
+    }
+
+    /// A canonical built-in of the async ABI, as the adapter provides it.
+    fn async_builtin(&self, c: &CanonicalFunction) -> Item<'a> {
+        use CanonicalFunction as C;
+        let is_async = |o: &[CanonicalOption]| o.contains(&CanonicalOption::Async) as i32;
+        let b = |name: &'static str, consts: Vec<i32>| Item::Builtin { name, consts };
+        let elem = |ty: u32, name: &'static str| match self.payload_size(ty) {
+            Some(size) => b(name, vec![size as i32]),
+            None => Item::Unsupported(format!(
+                "`{}` of a type whose layout is not known (type {ty})",
+                builtin(c)
+            )),
+        };
+        match c {
+            C::WaitableSetNew => b("waitable-set.new", vec![]),
+            C::WaitableSetWait { .. } => b("waitable-set.wait", vec![0]),
+            C::WaitableSetPoll { .. } => b("waitable-set.poll", vec![0]),
+            C::WaitableSetDrop => b("waitable-set.drop", vec![]),
+            C::WaitableJoin => b("waitable.join", vec![]),
+            C::SubtaskDrop => b("subtask.drop", vec![]),
+            C::SubtaskCancel { async_ } => b("subtask.cancel", vec![*async_ as i32]),
+            C::StreamNew { ty } => elem(*ty, "stream.new"),
+            C::FutureNew { ty } => elem(*ty, "future.new"),
+            C::StreamRead { options, .. } => b("stream.read", vec![is_async(options)]),
+            C::StreamWrite { options, .. } => b("stream.write", vec![is_async(options)]),
+            C::FutureRead { options, .. } => b("future.read", vec![is_async(options)]),
+            C::FutureWrite { options, .. } => b("future.write", vec![is_async(options)]),
+            C::StreamCancelRead { async_, .. } | C::FutureCancelRead { async_, .. } => {
+                b("cancel-read", vec![*async_ as i32])
+            }
+            C::StreamCancelWrite { async_, .. } | C::FutureCancelWrite { async_, .. } => {
+                b("cancel-write", vec![*async_ as i32])
+            }
+            C::StreamDropReadable { .. } | C::FutureDropReadable { .. } => {
+                b("drop-readable", vec![])
+            }
+            C::StreamDropWritable { .. } | C::FutureDropWritable { .. } => {
+                b("drop-writable", vec![])
+            }
+            // `run`'s `result`: one i32.
+            C::TaskReturn { result, .. } if self.is_plain_result(result.as_ref()) => {
+                b("task.return", vec![])
+            }
+            C::TaskCancel => b("task.cancel", vec![]),
+            C::ContextGet { slot, .. } => b("context.get", vec![*slot as i32]),
+            C::ContextSet { slot, .. } => b("context.set", vec![*slot as i32]),
+            C::BackpressureInc => b("backpressure.inc", vec![]),
+            C::BackpressureDec => b("backpressure.dec", vec![]),
+            C::ThreadYield => b("yield", vec![0]),
+            C::ErrorContextNew { options } | C::ErrorContextDebugMessage { options }
+                if !options.iter().any(|o| {
+                    matches!(o, CanonicalOption::UTF16 | CanonicalOption::CompactUTF16)
+                }) =>
+            {
+                match c {
+                    C::ErrorContextNew { .. } => b("error-context.new", vec![]),
+                    _ => b("error-context.debug-message", vec![]),
+                }
+            }
+            C::ErrorContextDrop => b("error-context.drop", vec![]),
+            other => Item::Unsupported(format!("the canonical built-in `{}`", builtin(other))),
+        }
+    }
+
+    /// Whether `t` is `result` without payloads (what `run` returns).
+    fn is_plain_result(&self, t: Option<&wasmparser::ComponentValType>) -> bool {
+        match t {
+            Some(wasmparser::ComponentValType::Type(i)) => matches!(
+                self.types.get(*i as usize),
+                Some(Ty::Defined(wasmparser::ComponentDefinedType::Result {
+                    ok: None,
+                    err: None
+                }))
+            ),
+            _ => false,
+        }
+    }
+
+    /// The size of one element of stream or future type `ty` (0 without
+    /// one).
+    fn payload_size(&self, ty: u32) -> Option<u32> {
+        use wasmparser::ComponentDefinedType as D;
+        match self.types.get(ty as usize)? {
+            Ty::Defined(D::Stream(t) | D::Future(t)) => match t {
+                Some(t) => Some(layout(t, &|i| self.type_layout(i, 0))?.0),
+                None => Some(0),
+            },
+            _ => None,
+        }
+    }
+
+    /// The layout of component type `i`, if a value type's.
+    fn type_layout(&self, i: u32, depth: u32) -> Option<(u32, u32)> {
+        match self.types.get(i as usize)? {
+            // Types refer only to earlier ones; the depth bounds a bad input.
+            Ty::Defined(d) if depth < 64 => defined_layout(d, &|j| self.type_layout(j, depth + 1)),
+            Ty::Exported(_, _, l) => *l,
+            _ => None,
+        }
+    }
+
+    /// The layouts of the value types an instance type exports, by name.
+    fn instance_layouts(&self, decls: &[wasmparser::InstanceTypeDeclaration<'a>]) -> Layouts<'a> {
+        use wasmparser::{ComponentAlias as A, InstanceTypeDeclaration as I, TypeBounds};
+        let mut local: Vec<Option<(u32, u32)>> = Vec::new();
+        let mut out = Vec::new();
+        for d in decls {
+            let l = match d {
+                I::Type(wasmparser::ComponentType::Defined(t)) => {
+                    defined_layout(t, &|j| local.get(j as usize).copied().flatten())
+                }
+                I::Type(_) => None,
+                I::Alias(A::Outer {
+                    kind: ComponentOuterAliasKind::Type,
+                    count: 1,
+                    index,
+                }) => self.type_layout(*index, 0),
+                I::Alias(A::Outer {
+                    kind: ComponentOuterAliasKind::Type,
+                    ..
+                })
+                | I::Alias(A::InstanceExport {
+                    kind: ComponentExternalKind::Type,
+                    ..
+                }) => None,
+                I::Export {
+                    name,
+                    ty: ComponentTypeRef::Type(b),
+                } => {
+                    let l = match b {
+                        TypeBounds::Eq(j) => local.get(*j as usize).copied().flatten(),
+                        TypeBounds::SubResource => None,
+                    };
+                    if let Some(l) = l {
+                        out.push((name.name, l));
+                    }
+                    l
+                }
+                _ => continue,
+            };
+            local.push(l);
+        }
+        out
     }
 
     fn push_core(&mut self, kind: ExternalKind, item: Item<'a>) -> Result<()> {
@@ -611,7 +827,11 @@ impl<'a> Reader<'a> {
     }
 
     /// The lifted core function behind the `run` export's instance.
-    fn lifted_run(&self, instance: u32) -> Result<(Item<'a>, Option<Item<'a>>)> {
+    #[allow(clippy::type_complexity)]
+    fn lifted_run(
+        &self,
+        instance: u32,
+    ) -> Result<(Item<'a>, Option<Item<'a>>, bool, Option<Item<'a>>)> {
         let funcs = match self.comp_instance(instance)? {
             CompInstance::Instantiated(fs) => fs,
             CompInstance::Exports(fs) => fs.into_iter().filter(|(n, _)| *n == "run").collect(),
@@ -620,7 +840,12 @@ impl<'a> Reader<'a> {
         let lifted: Vec<_> = funcs
             .iter()
             .filter_map(|(_, f)| match self.func(*f).ok()? {
-                Func::Lifted { core, post_return } => Some((core, post_return)),
+                Func::Lifted {
+                    core,
+                    post_return,
+                    is_async,
+                    callback,
+                } => Some((core, post_return, is_async, callback)),
                 _ => None,
             })
             .collect();
@@ -628,6 +853,78 @@ impl<'a> Reader<'a> {
             Ok([run]) => Ok(run),
             Err(v) => bail!("found {} lifted functions for it", v.len()),
         }
+    }
+}
+
+/// The canonical ABI's (size, alignment) of a value type; `r` gives those of
+/// the types it refers to.
+fn layout(
+    t: &wasmparser::ComponentValType,
+    r: &dyn Fn(u32) -> Option<(u32, u32)>,
+) -> Option<(u32, u32)> {
+    use wasmparser::{ComponentValType as V, PrimitiveValType as P};
+    match t {
+        V::Primitive(p) => Some(match p {
+            P::Bool | P::S8 | P::U8 => (1, 1),
+            P::S16 | P::U16 => (2, 2),
+            P::S32 | P::U32 | P::F32 | P::Char | P::ErrorContext => (4, 4),
+            P::S64 | P::U64 | P::F64 => (8, 8),
+            P::String => (8, 4),
+        }),
+        V::Type(i) => r(*i),
+    }
+}
+
+fn defined_layout(
+    d: &wasmparser::ComponentDefinedType,
+    r: &dyn Fn(u32) -> Option<(u32, u32)>,
+) -> Option<(u32, u32)> {
+    use wasmparser::{ComponentDefinedType as D, ComponentValType as V};
+    let align_to = |n: u32, a: u32| n.div_ceil(a) * a;
+    // Fields one after another, each at its alignment.
+    let fields = |ts: &mut dyn Iterator<Item = &V>| {
+        let (mut size, mut align) = (0, 1);
+        for t in ts {
+            let (s, a) = layout(t, r)?;
+            size = align_to(size, a) + s;
+            align = align.max(a);
+        }
+        Some((align_to(size, align), align))
+    };
+    // A discriminant for `n` cases, then the largest payload.
+    let variant = |n: usize, payloads: &mut dyn Iterator<Item = Option<&V>>| {
+        let disc = match n {
+            0..=256 => 1,
+            257..=65536 => 2,
+            _ => 4,
+        };
+        let (mut size, mut align) = (0, disc);
+        for p in payloads.flatten() {
+            let (s, a) = layout(p, r)?;
+            size = size.max(s);
+            align = align.max(a);
+        }
+        Some((align_to(align_to(disc, align) + size, align), align))
+    };
+    match d {
+        D::Primitive(p) => layout(&V::Primitive(*p), r),
+        D::Record(fs) => fields(&mut fs.iter().map(|f| &f.1)),
+        D::Tuple(ts) => fields(&mut ts.iter()),
+        D::Variant(cases) => variant(cases.len(), &mut cases.iter().map(|c| c.ty.as_ref())),
+        D::Enum(cases) => variant(cases.len(), &mut std::iter::empty()),
+        D::Option(t) => variant(2, &mut [None, Some(t)].into_iter()),
+        D::Result { ok, err } => variant(2, &mut [ok.as_ref(), err.as_ref()].into_iter()),
+        D::Flags(names) => Some(match names.len() {
+            0..=8 => (1, 1),
+            9..=16 => (2, 2),
+            n => (4 * (n as u32).div_ceil(32), 4),
+        }),
+        D::List(_) | D::Map(..) => Some((8, 4)),
+        D::FixedLengthList(t, n) => {
+            let (s, a) = layout(t, r)?;
+            Some((s * n, a))
+        }
+        D::Own(_) | D::Borrow(_) | D::Future(_) | D::Stream(_) => Some((4, 4)),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::module::{show, Module};
 use crate::verify::UNIMPLEMENTED_SECTION;
 use crate::{Options, Sockets};
 use anyhow::{bail, Context, Result};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write;
 use wasmparser::{ExternalKind, FuncType};
@@ -41,6 +42,13 @@ pub enum Target<'a> {
     /// A function of this type that returns `errno` (WAMR's socket calls in
     /// the standard flavour).
     Stub { errno: i32, ty: FuncType },
+    /// Adapter function `func` given `consts` before the caller's arguments
+    /// (an async built-in's immediates); `ty` is the caller's type.
+    Curried {
+        func: u32,
+        consts: Vec<i32>,
+        ty: FuncType,
+    },
     /// Replaced by an instruction at each call site.
     Inline(Inline),
     /// `__linker__.text`: copies a trap message text into a buffer.
@@ -140,7 +148,9 @@ impl<'a> Linked<'a> {
     pub fn target_type(&self, t: &Target) -> Option<FuncType> {
         match t {
             Target::Def { part, index } => Some(self.module(*part).func_type(*index).clone()),
-            Target::Host { ty, .. } | Target::Stub { ty, .. } => Some(ty.clone()),
+            Target::Host { ty, .. } | Target::Stub { ty, .. } | Target::Curried { ty, .. } => {
+                Some(ty.clone())
+            }
             Target::Wasi { func, .. } => Some(self.module(self.adapter()).func_type(*func).clone()),
             _ => None,
         }
@@ -149,6 +159,9 @@ impl<'a> Linked<'a> {
 
 /// The adapter's state initialiser (`state::init`).
 const INIT_STATE: &str = "wasi-downlevel:init-state";
+
+/// The prefix of the adapter's async ABI built-ins (`task`).
+const ASYNC: &str = "wasi-downlevel:async#";
 
 /// The adapter's stream operation on a TCP socket (`__linker__.tcp_io`).
 const TCP_IO: &str = "wasi-downlevel:tcp-io";
@@ -161,11 +174,20 @@ fn split_version(module: &str) -> Option<(&str, [u32; 3])> {
     Some((iface, v))
 }
 
-/// The adapter's exports by (interface without version, function).
+/// The adapter's exports by (interface without version, minor version,
+/// function).
 struct Provided<'a> {
-    funcs: HashMap<(&'a str, &'a str), u32>,
-    version: [u32; 3],
+    funcs: HashMap<(&'a str, u32, &'a str), u32>,
+    /// The WASI releases it implements (one per minor version).
+    versions: Vec<[u32; 3]>,
     stubs: Vec<&'a str>,
+}
+
+impl Provided<'_> {
+    /// The adapter's release of `v`'s minor version.
+    fn release(&self, v: [u32; 3]) -> Option<[u32; 3]> {
+        self.versions.iter().copied().find(|p| p[..2] == v[..2])
+    }
 }
 
 struct Linker<'g, 'a> {
@@ -239,7 +261,46 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
                 .collect::<Result<_>>()?,
         );
     }
-    let run = l.item_func(&graph.run, "`wasi:cli/run#run`", 0)?;
+    let mut run = l.item_func(&graph.run, "`wasi:cli/run#run`", 0)?;
+    // A `run` lifted async: the adapter's event loop runs it.
+    let mut lifted = None;
+    if let Some(c) = &graph.callback {
+        let callback = l.item_func(c, "the callback of `wasi:cli/run#run`", 0)?;
+        let adapter = l.parts.len() - 1;
+        let export = format!("{ASYNC}run");
+        let Some(index) = l.module(adapter).export(&export, ExternalKind::Func) else {
+            bail!("the adapter does not export {export}");
+        };
+        let i32s = |n: usize| {
+            FuncType::new(
+                vec![wasmparser::ValType::I32; n],
+                [wasmparser::ValType::I32],
+            )
+        };
+        for (t, what, want) in [
+            (&run, "`run`", i32s(0)),
+            (&callback, "its callback", i32s(3)),
+        ] {
+            if let Some(have) = l.target_type_of(t).filter(|have| *have != want) {
+                bail!(
+                    "`wasi:cli/run#run` is lifted async from a core function whose {what} has \
+                     type {}, where the canonical ABI has {}",
+                    show(&have),
+                    show(&want)
+                );
+            }
+        }
+        lifted = Some((
+            std::mem::replace(
+                &mut run,
+                Target::Def {
+                    part: adapter,
+                    index,
+                },
+            ),
+            callback,
+        ));
+    }
     let post_return = match &graph.post_return {
         Some(p) => Some(l.item_func(p, "the post-return function of `run`", 0)?),
         None => None,
@@ -296,6 +357,15 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
                 r => Target::Inline(Inline::Const(r.is_some_and(|r| r.shrinks) as i32)),
             },
             ("__linker__", "state_get") => Target::Inline(Inline::StateGet),
+            ("__linker__", name @ ("async_lift" | "async_callback")) => match &lifted {
+                Some((lift, _)) if name == "async_lift" => lift.clone(),
+                Some((_, callback)) => callback.clone(),
+                // Never called: `run` is not async.
+                None => Target::Stub {
+                    errno: 0,
+                    ty: l.module(adapter).types[imp.ty as usize].clone(),
+                },
+            },
             ("__linker__", "enter") => Target::Inline(Inline::SetCurrent),
             ("__linker__", "current") => Target::Inline(Inline::GetCurrent),
             ("__linker__", "text") => Target::Text,
@@ -365,7 +435,7 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
 fn provided<'a>(adapter: &Module<'a>) -> Provided<'a> {
     let mut p = Provided {
         funcs: HashMap::new(),
-        version: [0, 2, 0],
+        versions: Vec::new(),
         stubs: adapter
             .customs
             .get(UNIMPLEMENTED_SECTION)
@@ -375,8 +445,10 @@ fn provided<'a>(adapter: &Module<'a>) -> Provided<'a> {
     for e in &adapter.exports {
         if let Some((module, field)) = e.name.split_once('#') {
             if let Some((iface, v)) = split_version(module) {
-                p.funcs.insert((iface, field), e.index);
-                p.version = v;
+                p.funcs.insert((iface, v[1], field), e.index);
+                if p.release(v).is_none() {
+                    p.versions.push(v);
+                }
             }
         }
     }
@@ -428,14 +500,22 @@ impl<'g, 'a> Linker<'g, 'a> {
         };
         if let Some(have) = self.target_type_of(&target) {
             if have != ty {
+                let release = |interface: &str| {
+                    let r = split_version(interface).and_then(|(_, v)| self.provided.release(v));
+                    r.map_or("WASI".into(), |r| format!("WASI 0.{}.{}", r[1], r[2]))
+                };
                 let (named, sig) = match &item {
                     Item::Lower(l) => (
                         format!("{}#{}", l.interface, l.func),
-                        format!("WASI 0.2.{} defines it as", self.provided.version[2]),
+                        format!("{} defines it as", release(l.interface)),
                     ),
-                    Item::ResourceDrop { .. } => (
+                    Item::ResourceDrop { interface, .. } => (
                         what.clone(),
-                        format!("WASI 0.2.{} defines it as", self.provided.version[2]),
+                        format!("{} defines it as", release(interface)),
+                    ),
+                    Item::Builtin { name, .. } => (
+                        what.clone(),
+                        format!("the canonical ABI defines `{name}` as"),
                     ),
                     _ => (what.clone(), "what it is bound to has type".into()),
                 };
@@ -494,6 +574,24 @@ impl<'g, 'a> Linker<'g, 'a> {
                     |index| Target::Def { part, index },
                 )
             }
+            Item::Builtin { name, consts } => {
+                let part = self.parts.len() - 1;
+                let export = format!("{ASYNC}{name}");
+                let Some(func) = self.module(part).export(&export, ExternalKind::Func) else {
+                    bail!("{what}: the adapter does not export {export}");
+                };
+                if consts.is_empty() {
+                    Target::Def { part, index: func }
+                } else {
+                    let t = self.module(part).func_type(func);
+                    let params = t.params().get(consts.len()..).unwrap_or_default();
+                    Target::Curried {
+                        func,
+                        consts: consts.clone(),
+                        ty: FuncType::new(params.iter().copied(), t.results().iter().copied()),
+                    }
+                }
+            }
             Item::Host { module, name } => bail!("{what}: {module}.{name} cannot be called here"),
             Item::Unsupported(why) => {
                 self.missing.push(format!("{what} ({why})"));
@@ -509,13 +607,12 @@ impl<'g, 'a> Linker<'g, 'a> {
             ));
             return Ok(Target::Missing(what.into()));
         }
-        if l.is_async {
-            self.missing.push(format!(
-                "{what} (lowered async: only WASI 0.2's sync calls are supported)"
-            ));
-            return Ok(Target::Missing(what.into()));
-        }
-        let Some(func) = self.bind_wasi(l.interface, l.func, what) else {
+        let field = if l.is_async {
+            Cow::Owned(format!("[async-lower]{}", l.func))
+        } else {
+            Cow::Borrowed(l.func)
+        };
+        let Some(func) = self.bind_wasi(l.interface, &field, what) else {
             return Ok(Target::Missing(what.into()));
         };
         let realloc = match &l.realloc {
@@ -571,30 +668,30 @@ impl<'g, 'a> Linker<'g, 'a> {
             self.missing.push(format!("{what} (not a WASI 0.2 import)"));
             return None;
         };
-        let problem = if v[..2] != p.version[..2] {
-            Some(format!(
-                "WASI {}.{}.{}: only 0.2.x is supported",
+        let release = p.release(v);
+        let problem = match release {
+            None => Some(format!(
+                "WASI {}.{}.{}: only 0.2.x and 0.3.x are supported",
                 v[0], v[1], v[2]
-            ))
-        } else if v[2] > p.version[2] {
-            Some(format!(
-                "WASI 0.2.{} is newer than the adapter's 0.2.{}",
-                v[2], p.version[2]
-            ))
-        } else {
-            None
+            )),
+            Some(r) if v[2] > r[2] => Some(format!(
+                "WASI 0.{}.{} is newer than the adapter's 0.{}.{}",
+                v[1], v[2], r[1], r[2]
+            )),
+            _ => None,
         };
-        if let Some(problem) = problem {
-            self.missing.push(format!("{what} ({problem})"));
+        let (Some(r), None) = (release, problem.as_ref()) else {
+            self.missing
+                .push(format!("{what} ({})", problem.unwrap_or_default()));
             return None;
-        }
-        let Some(&index) = p.funcs.get(&(iface, field)) else {
-            let msg = format!("{what} (no such function in WASI 0.2.{})", p.version[2]);
+        };
+        let Some(&index) = p.funcs.get(&(iface, v[1], field)) else {
+            let msg = format!("{what} (no such function in WASI 0.{}.{})", r[1], r[2]);
             self.missing.push(msg);
             return None;
         };
         self.tcp |= iface == "wasi:sockets/tcp-create-socket";
-        let export = format!("{iface}@0.2.{}#{field}", p.version[2]);
+        let export = format!("{iface}@0.{}.{}#{field}", r[1], r[2]);
         if p.stubs.contains(&export.as_str()) {
             self.warnings
                 .push(format!("{what} is not implemented yet: calling it traps"));

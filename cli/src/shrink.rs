@@ -178,6 +178,16 @@ pub fn reachable<'a>(l: &Linked<'a>, known: &mut scan::Known) -> Result<Kept<'a>
                 }
                 continue;
             }
+            Target::Curried { func, .. } => {
+                work.push(Target::Def {
+                    part: l.adapter(),
+                    index: func,
+                });
+                if seen_others.insert(format!("{t:?}")) {
+                    kept.others.push(t);
+                }
+                continue;
+            }
             Target::Missing(why) => bail!("{why}"),
             Target::Inline(_) => continue,
             other => {

@@ -70,6 +70,13 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                                     ty.params() == [ValType::I32; 5]
                                         && ty.results() == [ValType::I32]
                                 }
+                                ("__linker__", "async_lift") => {
+                                    ty.params().is_empty() && ty.results() == [ValType::I32]
+                                }
+                                ("__linker__", "async_callback") => {
+                                    ty.params() == [ValType::I32; 3]
+                                        && ty.results() == [ValType::I32]
+                                }
                                 ("__linker__", "text") => {
                                     ty.params() == [ValType::I32; 2]
                                         && ty.results() == [ValType::I32]

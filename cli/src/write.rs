@@ -364,7 +364,7 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
     for t in &kept.others {
         let ty = match t {
             Target::Host { .. } => continue,
-            Target::Stub { ty, .. } => intern(ty, &mut types)?,
+            Target::Stub { ty, .. } | Target::Curried { ty, .. } => intern(ty, &mut types)?,
             Target::Wasi { func, .. } => {
                 type_map[adapter][l.module(adapter).func_type_index(*func) as usize]
             }
@@ -588,6 +588,19 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
             Target::Stub { errno, .. } => {
                 let mut f = Function::new([]);
                 f.instructions().i32_const(*errno).end();
+                f
+            }
+            Target::Curried { func, consts, ty } => {
+                let mut f = Function::new([]);
+                for &c in consts {
+                    f.instructions().i32_const(c);
+                }
+                for i in 0..ty.params().len() as u32 {
+                    f.instructions().local_get(i);
+                }
+                f.instructions()
+                    .call(layout.funcs[adapter][*func as usize])
+                    .end();
                 f
             }
             Target::Wasi { func, realloc } => {
@@ -962,6 +975,11 @@ fn names(
     for t in synthesized {
         let name = match t {
             Target::Stub { .. } => "wasi-downlevel:unsupported".to_string(),
+            Target::Curried { func, .. } => {
+                let adapter = l.module(l.adapter());
+                let name = adapter.names.get(func).copied().unwrap_or("async");
+                format!("wasi-downlevel:curried:{name}")
+            }
             Target::Wasi { func, realloc } => {
                 let adapter = l.module(l.adapter());
                 let name = adapter.names.get(func).copied().unwrap_or("wasi");
