@@ -59,7 +59,11 @@ impl wasip3::exports::cli::run::Guest for Cli {
         drop(rx);
         let end = result.await;
         print(false, copied).await;
-        print(false, format!("\nstdin: {total} bytes, end {end:?}\n").into_bytes()).await;
+        print(
+            false,
+            format!("\nstdin: {total} bytes, end {end:?}\n").into_bytes(),
+        )
+        .await;
 
         let start = monotonic_clock::now();
         monotonic_clock::wait_for(10_000_000).await;

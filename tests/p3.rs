@@ -1,0 +1,254 @@
+//! WASI 0.3 programs (wit-bindgen's async bindings, `examples/p3-*`) adapted
+//! and run on every preview1 runtime (and lowered to WebAssembly 1.0 on the
+//! WAMR without bulk memory) give the stdout, stderr and exit
+//! status the same component gives natively on the wasmtime CLI
+//! (`-Wcomponent-model-async -Sp3`); misuse of the async built-ins traps,
+//! natively and adapted, with the reason in the adapted program's stderr.
+
+mod common;
+
+use common::{assert_same_output, example, run_with_input, temp_dir, EVERY_RUNTIME};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+use wasi_downlevel::run::{find, Runtime};
+
+const TIMEOUT: u64 = 60;
+
+fn native() -> Command {
+    let mut cmd =
+        Command::new(find(Runtime::Wasmtime, None).expect("wasmtime: run `make runtimes`"));
+    cmd.args(["run", "-Wcomponent-model-async", "-Sp3"]);
+    cmd
+}
+
+/// Adapted on `rt` (lowered to WebAssembly 1.0 for iwasm-nobulk).
+fn adapted(rt: Runtime) -> Command {
+    common::runner(Some(rt))
+}
+
+/// How stdin is given.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    Pipe(&'a [u8]),
+    /// A pipe that stays empty for a while before the second part: the
+    /// program's read waits in the event loop.
+    Late(&'a [u8], &'a [u8]),
+    File(&'a [u8]),
+}
+
+fn run(mut cmd: Command, input: Input, dir: &std::path::Path) -> Output {
+    cmd.env_remove("RUST_BACKTRACE");
+    match input {
+        Input::Pipe(bytes) => run_with_input(&mut cmd, Some(bytes), TIMEOUT),
+        Input::File(bytes) => {
+            let f = dir.join("stdin");
+            std::fs::write(&f, bytes).unwrap();
+            cmd.stdin(std::fs::File::open(&f).unwrap());
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            let child = cmd.spawn().unwrap();
+            wait(child)
+        }
+        Input::Late(first, second) => {
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(first).unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            stdin.write_all(second).unwrap();
+            drop(stdin);
+            wait(child)
+        }
+    }
+}
+
+/// Waits for `child` (bounded: killed after `TIMEOUT` seconds).
+fn wait(child: std::process::Child) -> Output {
+    let id = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let d = done.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(TIMEOUT));
+        if !d.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = Command::new("kill").arg("-9").arg(id.to_string()).status();
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    out
+}
+
+fn check(program: &str, args: &[&str], env: &[(&str, &str)], input: Input) {
+    let wasm = example(program);
+    let dir = temp_dir(&format!("p3-{program}-{}", args.join("-")));
+    let with = |mut cmd: Command| {
+        for (k, v) in env {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        cmd.arg(&wasm).args(args);
+        cmd
+    };
+    let want = run(with(native()), input, &dir);
+    assert!(
+        want.status.code().is_some(),
+        "natively: {}",
+        String::from_utf8_lossy(&want.stderr)
+    );
+    for rt in EVERY_RUNTIME {
+        let got = run(with(adapted(rt)), input, &dir);
+        let what = format!("{program} {args:?} on {}", rt.name());
+        assert_same_output(&got, &want, &String::from_utf8_lossy(&want.stdout), &what);
+    }
+}
+
+#[test]
+fn cli() {
+    let env = [("P3_NAME", "value with spaces"), ("P3_EMPTY", "")];
+    check(
+        "p3-cli",
+        &["a", "b c", "ünï"],
+        &env,
+        Input::Pipe(b"piped input\n"),
+    );
+    // Exit through `exit-with-code`, and `run` returning an error.
+    check("p3-cli", &["7"], &[], Input::Pipe(b""));
+    check("p3-cli", &["fail"], &[], Input::Pipe(b"x"));
+}
+
+#[test]
+fn stdin_as_a_stream() {
+    let big: Vec<u8> = (0..1_500_000u32).map(|i| (i % 253) as u8).collect();
+    check("p3-cli", &[], &[], Input::File(&big));
+    check("p3-cli", &[], &[], Input::Pipe(&big));
+    // The read waits in the event loop until the second part comes.
+    check("p3-cli", &[], &[], Input::Late(b"first ", b"second\n"));
+}
+
+#[test]
+fn concurrent() {
+    check("p3-concurrent", &[], &[], Input::Pipe(b"some stdin"));
+    check("p3-concurrent", &[], &[], Input::Late(b"early ", b"late"));
+}
+
+/// A component whose async `run` (callback form) does `body`, a core
+/// function of its main module that may use the built-ins imported below.
+fn misuse_component(body: &str) -> String {
+    format!(
+        r#"(component
+        (type $st (stream u8))
+        (type $ft (future u8))
+        (type $res (result))
+        (core module $libc (memory (export "memory") 1))
+        (core instance $libc (instantiate $libc))
+        (alias core export $libc "memory" (core memory $mem))
+        (core func $stream-new (canon stream.new $st))
+        (core func $stream-read (canon stream.read $st async (memory $mem)))
+        (core func $drop-readable (canon stream.drop-readable $st))
+        (core func $future-new (canon future.new $ft))
+        (core func $future-drop-writable (canon future.drop-writable $ft))
+        (core func $set-new (canon waitable-set.new))
+        (core func $set-drop (canon waitable-set.drop))
+        (core func $join (canon waitable.join))
+        (core func $task-return (canon task.return (result $res)))
+        (core module $main
+            (import "" "stream.new" (func $stream-new (result i64)))
+            (import "" "stream.read" (func $stream-read (param i32 i32 i32) (result i32)))
+            (import "" "drop-readable" (func $drop-readable (param i32)))
+            (import "" "future.new" (func $future-new (result i64)))
+            (import "" "future.drop-writable" (func $future-drop-writable (param i32)))
+            (import "" "waitable-set.new" (func $set-new (result i32)))
+            (import "" "waitable-set.drop" (func $set-drop (param i32)))
+            (import "" "waitable.join" (func $join (param i32 i32)))
+            (import "" "task.return" (func $task-return (param i32)))
+            (func (export "run") (result i32) (local i64 i32) {body})
+            (func (export "cb") (param i32 i32 i32) (result i32) i32.const 0))
+        (core instance $m (instantiate $main (with "" (instance
+            (export "stream.new" (func $stream-new))
+            (export "stream.read" (func $stream-read))
+            (export "drop-readable" (func $drop-readable))
+            (export "future.new" (func $future-new))
+            (export "future.drop-writable" (func $future-drop-writable))
+            (export "waitable-set.new" (func $set-new))
+            (export "waitable-set.drop" (func $set-drop))
+            (export "waitable.join" (func $join))
+            (export "task.return" (func $task-return))))))
+        (alias core export $m "cb" (core func $cb))
+        (type $rt (func async (result $res)))
+        (func $run (type $rt) (canon lift (core func $m "run") async (callback $cb)))
+        (instance $r (export "run" (func $run)))
+        (export "wasi:cli/run@0.3.0" (instance $r)))"#
+    )
+}
+
+#[test]
+fn misuse_of_the_builtins_traps() {
+    let cases = [
+        (
+            "task-return-twice",
+            "i32.const 0 call $task-return i32.const 0 call $task-return i32.const 0",
+            "task.return called more than once",
+        ),
+        (
+            "no-task-return",
+            "i32.const 0",
+            "without calling task.return",
+        ),
+        (
+            // A second read while the first waits (the writer never writes).
+            "read-while-reading",
+            "call $stream-new local.set 0
+             local.get 0 i32.wrap_i64 i32.const 0 i32.const 4 call $stream-read drop
+             local.get 0 i32.wrap_i64 i32.const 0 i32.const 4 call $stream-read drop
+             i32.const 0",
+            "already busy",
+        ),
+        (
+            "drop-set-with-member",
+            "call $set-new local.set 1
+             call $stream-new i32.wrap_i64 local.get 1 call $join
+             local.get 1 call $set-drop i32.const 0",
+            "cannot drop waitable set",
+        ),
+        (
+            "drop-unwritten-future",
+            "call $future-new i64.const 32 i64.shr_u i32.wrap_i64 call $future-drop-writable
+             i32.const 0",
+            "before it was written",
+        ),
+        (
+            "unknown-handle",
+            "i32.const 77 call $drop-readable i32.const 0",
+            "unknown handle index 77",
+        ),
+    ];
+    let dir = temp_dir("p3-misuse");
+    for (name, body, reason) in cases {
+        let path = dir.join(format!("{name}.wasm"));
+        let text = misuse_component(body);
+        let bytes = wat::parse_str(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+        std::fs::write(&path, bytes).unwrap();
+        let mut cmd = native();
+        cmd.arg(&path);
+        let want = run(cmd, Input::Pipe(b""), &dir);
+        assert!(
+            !want.status.success(),
+            "{name}: natively it does not fail: {}",
+            String::from_utf8_lossy(&want.stderr)
+        );
+        for rt in EVERY_RUNTIME {
+            let mut cmd = adapted(rt);
+            cmd.arg(&path);
+            let got = run(cmd, Input::Pipe(b""), &dir);
+            let err = String::from_utf8_lossy(&got.stderr);
+            assert!(
+                !got.status.success() && err.contains(reason),
+                "{name} on {}: want a trap for {reason:?}, got {:?}: {err}",
+                rt.name(),
+                got.status
+            );
+        }
+    }
+}
