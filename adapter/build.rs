@@ -16,6 +16,8 @@ use wit_abi::Val;
 fn main() -> anyhow::Result<()> {
     let wit = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../wit");
     println!("cargo:rerun-if-changed={}", wit.display());
+    println!("cargo:rerun-if-changed=wit_abi.rs");
+    println!("cargo:rerun-if-changed=build.rs");
     let mut code = String::new();
     let mut ids = String::new();
     for (id, f) in wit_abi::functions(&wit)?.iter().enumerate() {
@@ -33,17 +35,38 @@ fn main() -> anyhow::Result<()> {
         };
         // 0.3's functions live in `crate::p3`, their shims are `p3_...`.
         let p3 = if f.minor == 3 { "p3_" } else { "" };
+        let module = format!(
+            "crate::{}{}::{}",
+            if f.minor == 3 { "p3::" } else { "" },
+            f.package,
+            snake(&f.interface)
+        );
         let body = if !wit_abi::implemented(f) {
             "crate::unsupported()".to_string()
-        } else {
-            format!(
-                "crate::{}{}::{}::{}({})",
-                if f.minor == 3 { "p3::" } else { "" },
-                f.package,
-                snake(&f.interface),
-                rust_fn_name(&f.field),
+        } else if let Some(call) = f
+            .sync
+            .as_ref()
+            .filter(|_| !WAITS.contains(&(f.interface.as_str(), f.field.as_str())))
+        {
+            // Finishes at once on preview1: the sync function, then
+            // `RETURNED` (2).
+            let args: Vec<String> = call.args.iter().map(|a| arg(*a)).collect();
+            let call_sync = format!(
+                "{module}::{}({})",
+                rust_fn_name(&call.field),
                 args.join(", ")
-            )
+            );
+            match call.store {
+                Some((ret, load)) => {
+                    format!(
+                        "let r = {call_sync}; crate::put(p{ret}, 0, r as {}); 2",
+                        rust_load(load)
+                    )
+                }
+                None => format!("{call_sync}; 2"),
+            }
+        } else {
+            format!("{module}::{}({})", rust_fn_name(&f.field), args.join(", "))
         };
         // A function that may use what the call before it left (see
         // `trap::entered_after`) keeps that call's number.
@@ -80,6 +103,47 @@ fn main() -> anyhow::Result<()> {
         code,
     )?;
     Ok(())
+}
+
+/// The async functions that wait when lowered async (a subtask the event
+/// loop ends); the others finish at once on preview1.
+const WAITS: &[(&str, &str)] = &[
+    ("monotonic-clock", "[async-lower]wait-for"),
+    ("monotonic-clock", "[async-lower]wait-until"),
+];
+
+/// A sync call's argument, from the async shim's parameters.
+fn arg(a: wit_abi::Arg) -> String {
+    match a {
+        wit_abi::Arg::Param(i) => format!("p{i}"),
+        wit_abi::Arg::Load(off, l) => {
+            let flat = match l {
+                wit_abi::Load::I64 => "i64",
+                wit_abi::Load::F32 => "f32",
+                wit_abi::Load::F64 => "f64",
+                _ => "i32",
+            };
+            let load = format!("crate::abi::get::<{}>(p0, {off})", rust_load(l));
+            if rust_load(l) == flat {
+                load
+            } else {
+                format!("{load} as {flat}")
+            }
+        }
+    }
+}
+
+fn rust_load(l: wit_abi::Load) -> &'static str {
+    match l {
+        wit_abi::Load::U8 => "u8",
+        wit_abi::Load::S8 => "i8",
+        wit_abi::Load::U16 => "u16",
+        wit_abi::Load::S16 => "i16",
+        wit_abi::Load::I32 => "i32",
+        wit_abi::Load::I64 => "i64",
+        wit_abi::Load::F32 => "f32",
+        wit_abi::Load::F64 => "f64",
+    }
 }
 
 /// (interface, function) of the functions whose shims keep the number of

@@ -1,4 +1,5 @@
-//! WASI 0.3 programs (wit-bindgen's async bindings, `examples/p3-*`) adapted
+//! WASI 0.3 programs (wit-bindgen's async bindings, `examples/p3-*`: cli,
+//! concurrency, filesystem) adapted
 //! and run on every preview1 runtime (and lowered to WebAssembly 1.0 on the
 //! WAMR without bulk memory) give the stdout, stderr and exit
 //! status the same component gives natively on the wasmtime CLI
@@ -164,7 +165,8 @@ fn misuse_component(body: &str) -> String {
             (import "" "waitable.join" (func $join (param i32 i32)))
             (import "" "task.return" (func $task-return (param i32)))
             (func (export "run") (result i32) (local i64 i32) {body})
-            (func (export "cb") (param i32 i32 i32) (result i32) i32.const 0))
+            (func (export "cb") (param i32 i32 i32) (result i32) i32.const 0)
+            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) unreachable))
         (core instance $m (instantiate $main (with "" (instance
             (export "stream.new" (func $stream-new))
             (export "stream.read" (func $stream-read))
@@ -250,5 +252,32 @@ fn misuse_of_the_builtins_traps() {
                 got.status
             );
         }
+    }
+}
+
+#[test]
+fn filesystem() {
+    // Each run in a fresh directory, preopened as `.`; the program leaves
+    // it empty.
+    let wasm = example("p3-fs");
+    let run_in = |mut cmd: Command, name: &str| {
+        let dir = temp_dir(&format!("p3-fs-{name}"));
+        cmd.arg("--dir").arg(format!("{}::.", dir.display()));
+        cmd.arg(&wasm).arg("work");
+        let out = run(cmd, Input::Pipe(b""), &dir);
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(left.is_empty(), "{name}: left {left:?}");
+        out
+    };
+    let want = run_in(native(), "native");
+    assert!(
+        want.status.success(),
+        "{}",
+        String::from_utf8_lossy(&want.stderr)
+    );
+    for rt in EVERY_RUNTIME {
+        let got = run_in(adapted(rt), rt.name());
+        let what = format!("p3-fs on {}", rt.name());
+        assert_same_output(&got, &want, &String::from_utf8_lossy(&want.stdout), &what);
     }
 }

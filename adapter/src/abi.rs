@@ -50,6 +50,13 @@ pub unsafe fn program_shrink(
     p
 }
 
+/// Reads a `T` at byte offset `off` of the program's memory at `at` (the
+/// parameters the async ABI passes in memory).
+#[inline]
+pub unsafe fn get<T: Copy>(at: i32, off: usize) -> T {
+    ((at as usize + off) as *const T).read()
+}
+
 /// Writes `v` at byte offset `off` of the program's return area `ret`.
 #[inline]
 pub unsafe fn put<T>(ret: i32, off: usize, v: T) {

@@ -201,7 +201,7 @@ fn known_readable(fd: Fd) -> bool {
 
 /// Reads up to `len` bytes from `s` into `buf`. Non-blocking unless
 /// `blocking`: then `Ok(0)` means nothing is there yet.
-fn read_into(
+pub fn read_into(
     s: &mut InputStream,
     buf: *mut u8,
     len: usize,
@@ -295,7 +295,7 @@ fn skip(handle: i32, len: i64, blocking: bool) -> Result<u64, StreamError> {
     Ok(read_into(s, buf.as_mut_ptr(), len, blocking)? as u64)
 }
 
-fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
+pub fn write(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), StreamError> {
     if s.ended {
         return Err(StreamError::Closed);
     }

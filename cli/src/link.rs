@@ -346,11 +346,21 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
                     part: r.func.part,
                     index: r.func.index,
                 },
-                None => Target::Missing(
-                    "the program does not export `cabi_realloc`, which the adapter needs to \
-                     return lists and strings"
-                        .into(),
-                ),
+                // No lowered import names one (a program whose only
+                // lists come through the async built-ins): the program's
+                // own `cabi_realloc`.
+                None => (0..adapter)
+                    .find_map(|part| {
+                        let index = l.module(part).export("cabi_realloc", ExternalKind::Func)?;
+                        Some(Target::Def { part, index })
+                    })
+                    .unwrap_or_else(|| {
+                        Target::Missing(
+                            "the program does not export `cabi_realloc`, which the adapter \
+                             needs to return lists and strings"
+                                .into(),
+                        )
+                    }),
             },
             ("__linker__", "can_shrink") => match l.reallocs.first() {
                 _ if several => Target::CanShrink,

@@ -5,4 +5,5 @@
 
 pub mod cli;
 pub mod clocks;
+pub mod filesystem;
 pub mod random;

@@ -28,6 +28,12 @@ pub enum Side {
     Sink(Fd),
     /// The host, reading from this fd (stdin).
     Source(Fd),
+    /// The host, reading from or writing to this 0.2 stream of the
+    /// adapter's (a file's, at its offset or appending).
+    Input(u32),
+    Output(u32),
+    /// The host, listing this 0.2 directory-entry stream of the adapter's.
+    Entries(u32),
     /// The host, as a future's writer (its `value` once it has one) or as
     /// a reader that takes what it is given.
     Host,
@@ -53,10 +59,27 @@ pub struct Channel {
     pub reader: Side,
     pub writer: Side,
     pub pending: Option<Pending>,
-    /// A host future's value (its canonical-ABI bytes), once known.
-    pub value: Option<[u8; 2]>,
-    /// For a host stream: the future (channel + 1) its outcome resolves.
+    /// A host future's value (its canonical-ABI bytes, `elem` of them),
+    /// once known.
+    pub value: Option<[u8; VALUE]>,
+    /// For a host stream: the future (channel + 1) its outcome resolves,
+    /// and whose `error-code` it is.
     pub outcome: u32,
+    pub errors: Errors,
+}
+
+/// The largest host future value: `result<_, wasi:filesystem/types@0.3.
+/// error-code>`.
+const VALUE: usize = 20;
+
+/// Whose `error-code` a host stream's outcome carries.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Errors {
+    /// `wasi:cli/types`: an enum.
+    Cli,
+    /// `wasi:filesystem/types@0.3`: a variant with `other(option<string>)`,
+    /// so the code sits at offset 4.
+    Filesystem,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -107,6 +130,7 @@ fn new_channel(future: bool, elem: u32, reader: Side, writer: Side) -> u32 {
         pending: None,
         value: None,
         outcome: 0,
+        errors: Errors::Cli,
     };
     let channels = &mut task().channels;
     match channels.iter().position(Option::is_none) {
@@ -153,16 +177,44 @@ fn new_pair(future: bool, elem: u32) -> i64 {
 /// A host stream of bytes with its outcome future, both read by the program
 /// (`wasi:cli/stdin`'s): the stream's and the future's handles.
 pub fn host_source(fd: Fd) -> (u32, u32) {
-    let c = new_channel(false, 1, Side::Dropped, Side::Source(fd));
-    let (f, future) = outcome_future();
-    channel(c).outcome = f + 1;
+    host_reader(Ok(Side::Source(fd)), 1, Errors::Cli)
+}
+
+/// A host stream (elements of `elem` bytes) from `writer` with its outcome
+/// future, both read by the program: their handles. A writer that failed
+/// to start (`Err(code)`): the stream ends at once, the outcome is the
+/// error.
+pub fn host_reader(writer: Result<Side, u8>, elem: u32, errors: Errors) -> (u32, u32) {
+    let c = new_channel(false, elem, Side::Dropped, Side::Dropped);
+    let (f, future) = outcome_future(errors);
+    let ch = channel(c);
+    ch.errors = errors;
+    match writer {
+        Ok(w) => {
+            ch.writer = w;
+            ch.outcome = f + 1;
+        }
+        Err(code) => set_value(f, errors, Err(code)),
+    }
     (guest_end(c, true), future)
+}
+
+/// Takes the readable end `h` of a byte stream from the program for the
+/// host's `reader` (or, where that failed to start, `Err(code)`: the
+/// program's writes find the stream dropped); the handle of the future of
+/// its outcome.
+pub fn host_writer(h: i32, reader: Result<Side, u8>, errors: Errors) -> u32 {
+    take_readable(h, reader, errors)
 }
 
 /// Takes the readable end `h` of a byte stream from the program for the
 /// host, which writes what it reads to `fd` (`wasi:cli/stdout`'s); the
 /// handle of the future of its outcome.
 pub fn host_sink(h: i32, fd: Fd) -> u32 {
+    take_readable(h, Ok(Side::Sink(fd)), Errors::Cli)
+}
+
+fn take_readable(h: i32, reader: Result<Side, u8>, errors: Errors) -> u32 {
     let e = state::table().get::<End>(h);
     if !e.readable || e.future {
         trap_at(Text::WrongType, h as u32)
@@ -171,23 +223,59 @@ pub fn host_sink(h: i32, fd: Fd) -> u32 {
         trap(Text::EndBusy)
     }
     let c = state::table().delete::<End>(h).channel;
-    let (f, future) = outcome_future();
+    let (f, future) = outcome_future(errors);
     let ch = channel(c);
-    ch.reader = Side::Sink(fd);
-    ch.outcome = f + 1;
+    ch.errors = errors;
+    match reader {
+        Ok(r) => {
+            ch.reader = r;
+            ch.outcome = f + 1;
+        }
+        Err(code) => {
+            ch.reader = Side::Dropped;
+            set_value(f, errors, Err(code));
+        }
+    }
     // What the program wrote before it passed the stream on.
     if let Some(p) = ch.pending.take() {
-        let payload = to_sink(c, fd, p.ptr, p.n);
+        let payload = to_host(c, p.ptr, p.n);
         set_event(p.end, EVENT_STREAM_WRITE, payload);
     }
+    free_if_done(c);
     future
 }
 
 /// A `future<result<_, error-code>>` the host writes and the program
 /// reads: (channel, handle).
-fn outcome_future() -> (u32, u32) {
-    let f = new_channel(true, 2, Side::Dropped, Side::Host);
+fn outcome_future(errors: Errors) -> (u32, u32) {
+    let elem = match errors {
+        Errors::Cli => 2,
+        Errors::Filesystem => VALUE as u32,
+    };
+    let f = new_channel(true, elem, Side::Dropped, Side::Host);
     (f, guest_end(f, true))
+}
+
+/// Sets host future `f`'s value: `result<_, error-code>`, completing a
+/// read that waits for it.
+fn set_value(f: u32, errors: Errors, r: Result<(), u8>) {
+    let mut value = [0u8; VALUE];
+    if let Err(e) = r {
+        value[0] = 1;
+        match errors {
+            Errors::Cli => value[1] = e,
+            // `other`'s `option<string>` stays `none`.
+            Errors::Filesystem => value[4] = e,
+        }
+    }
+    let fc = channel(f);
+    fc.value = Some(value);
+    let n = fc.elem as usize;
+    if let Some(p) = fc.pending.take() {
+        unsafe { core::ptr::copy_nonoverlapping(value.as_ptr(), p.ptr as *mut u8, n) };
+        set_event(p.end, EVENT_FUTURE_READ, COMPLETED);
+    }
+    free_if_done(f);
 }
 
 /// Resolves host stream `c`'s outcome: `Ok`, or `Err(code)` (a
@@ -197,26 +285,64 @@ fn resolve(c: u32, r: Result<(), u8>) {
     if f == 0 {
         return;
     }
+    let errors = channel(c).errors;
     channel(c).outcome = 0;
-    let fc = channel(f - 1);
-    let value = match r {
-        Ok(()) => [0, 0],
-        Err(e) => [1, e],
-    };
-    fc.value = Some(value);
-    if let Some(p) = fc.pending.take() {
-        unsafe { core::ptr::copy_nonoverlapping(value.as_ptr(), p.ptr as *mut u8, 2) };
-        set_event(p.end, EVENT_FUTURE_READ, COMPLETED);
-    }
-    free_if_done(f - 1);
+    set_value(f - 1, errors, r);
 }
 
-/// `wasi:cli/types.error-code` for a failed stdio call.
-fn cli_error(e: p1::Errno) -> u8 {
-    if e == wasi::ERRNO_PIPE {
-        2
+/// The `error-code` (of channel `c`'s kind) for a failed host call.
+fn error(c: u32, e: p1::Errno) -> u8 {
+    match channel(c).errors {
+        Errors::Cli if e == wasi::ERRNO_PIPE => 2,
+        Errors::Cli => 0,
+        Errors::Filesystem => crate::p3::filesystem::error_code(e),
+    }
+}
+
+/// The host end `side` goes: what it held goes with it.
+fn release(side: Side) {
+    unsafe {
+        match side {
+            Side::Input(h) => crate::io::streams::drop_input_stream(h as i32),
+            Side::Output(h) => crate::io::streams::drop_output_stream(h as i32),
+            Side::Entries(h) => crate::filesystem::types::drop_directory_entry_stream(h as i32),
+            _ => {}
+        }
+    }
+}
+
+/// The host's end of `c` (its reader if `reader`) ends, with outcome `r`.
+fn host_ended(c: u32, reader: bool, r: Result<(), u8>) {
+    let ch = channel(c);
+    let side = if reader {
+        core::mem::replace(&mut ch.reader, Side::Dropped)
     } else {
-        0
+        core::mem::replace(&mut ch.writer, Side::Dropped)
+    };
+    release(side);
+    resolve(c, r);
+}
+
+/// Moves `n` elements at `ptr` to the host reader of `c`.
+fn to_host(c: u32, ptr: u32, n: u32) -> u32 {
+    match channel(c).reader {
+        Side::Sink(fd) => to_sink(c, fd, ptr, n),
+        Side::Output(h) => {
+            let s = state::table().get::<crate::io::OutputStream>(h as i32);
+            match crate::io::write(s, ptr as *const u8, n as usize) {
+                Ok(()) => COMPLETED | n << 4,
+                Err(crate::io::StreamError::Closed) => {
+                    host_ended(c, true, Ok(()));
+                    DROPPED
+                }
+                Err(crate::io::StreamError::Failed(e)) => {
+                    let code = error(c, e);
+                    host_ended(c, true, Err(code));
+                    DROPPED
+                }
+            }
+        }
+        _ => DROPPED,
     }
 }
 
@@ -225,10 +351,63 @@ fn to_sink(c: u32, fd: Fd, ptr: u32, n: u32) -> u32 {
     match p1::write_all(fd, ptr as *const u8, n as usize) {
         Ok(()) => COMPLETED | n << 4,
         Err(e) => {
-            channel(c).reader = Side::Dropped;
-            resolve(c, Err(cli_error(e)));
+            let code = error(c, e);
+            host_ended(c, true, Err(code));
             DROPPED
         }
+    }
+}
+
+/// Reads into the pending read `p` from the host writer of `c`.
+fn from_host(c: u32, p: &Pending) -> u32 {
+    match channel(c).writer {
+        Side::Source(fd) => from_source(c, fd, p),
+        Side::Input(h) => {
+            let s = state::table().get::<crate::io::InputStream>(h as i32);
+            match crate::io::read_into(s, p.ptr as *mut u8, p.n as usize, true) {
+                Ok(k) => COMPLETED | (k as u32) << 4,
+                Err(crate::io::StreamError::Closed) => {
+                    host_ended(c, false, Ok(()));
+                    DROPPED
+                }
+                Err(crate::io::StreamError::Failed(e)) => {
+                    let code = error(c, e);
+                    host_ended(c, false, Err(code));
+                    DROPPED
+                }
+            }
+        }
+        Side::Entries(h) => {
+            let mut k = 0;
+            let mut end = None;
+            while k < p.n {
+                let at = p.ptr + k * channel(c).elem;
+                match crate::p3::filesystem::next_entry(h as i32, at as i32) {
+                    Ok(true) => k += 1,
+                    Ok(false) => {
+                        end = Some(Ok(()));
+                        break;
+                    }
+                    Err(code) => {
+                        end = Some(Err(code));
+                        break;
+                    }
+                }
+            }
+            match end {
+                // What was listed first; the end comes with the next read.
+                Some(r) if k == 0 => {
+                    host_ended(c, false, r);
+                    DROPPED
+                }
+                Some(r) => {
+                    host_ended(c, false, r);
+                    COMPLETED | k << 4
+                }
+                None => COMPLETED | k << 4,
+            }
+        }
+        _ => DROPPED,
     }
 }
 
@@ -236,14 +415,13 @@ fn to_sink(c: u32, fd: Fd, ptr: u32, n: u32) -> u32 {
 fn from_source(c: u32, fd: Fd, p: &Pending) -> u32 {
     match p1::read(fd, p.ptr as *mut u8, p.n as usize) {
         Ok(0) => {
-            channel(c).writer = Side::Dropped;
-            resolve(c, Ok(()));
+            host_ended(c, false, Ok(()));
             DROPPED
         }
         Ok(k) => COMPLETED | (k as u32) << 4,
         Err(e) => {
-            channel(c).writer = Side::Dropped;
-            resolve(c, Err(cli_error(e)));
+            let code = error(c, e);
+            host_ended(c, false, Err(code));
             DROPPED
         }
     }
@@ -287,7 +465,9 @@ fn start(c: u32, op: Pending) -> Option<u32> {
     match other {
         Side::Dropped => Some(DROPPED),
         _ if op.n == 0 => Some(COMPLETED),
-        Side::Sink(fd) => Some(to_sink(c, fd, op.ptr, op.n)),
+        Side::Sink(_) | Side::Output(_) => Some(to_host(c, op.ptr, op.n)),
+        // Files and listings never block.
+        Side::Input(_) | Side::Entries(_) => Some(from_host(c, &op)),
         Side::Source(fd) => {
             let ready = !crate::io::may_block(fd)
                 || crate::io::poll_one(crate::io::Pollable::Read(fd), false);
@@ -302,7 +482,8 @@ fn start(c: u32, op: Pending) -> Option<u32> {
         Side::Host if op.write => Some(COMPLETED | op.n << 4),
         Side::Host => match ch.value {
             Some(v) => {
-                unsafe { core::ptr::copy_nonoverlapping(v.as_ptr(), op.ptr as *mut u8, 2) };
+                let n = ch.elem as usize;
+                unsafe { core::ptr::copy_nonoverlapping(v.as_ptr(), op.ptr as *mut u8, n) };
                 Some(COMPLETED)
             }
             None => {
@@ -425,13 +606,8 @@ fn drop_end(h: i32, readable: bool) {
         }
         // The host's consumer or producer goes with the stream: its
         // outcome is `Ok`.
-        Side::Sink(_) | Side::Source(_) => {
-            if readable {
-                ch.writer = Side::Dropped;
-            } else {
-                ch.reader = Side::Dropped;
-            }
-            resolve(c, Ok(()));
+        Side::Sink(_) | Side::Source(_) | Side::Input(_) | Side::Output(_) | Side::Entries(_) => {
+            host_ended(c, !readable, Ok(()))
         }
         _ => {}
     }
