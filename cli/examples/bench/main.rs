@@ -26,8 +26,8 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 /// Whether section `name` is to run: all, or those `BENCH_ONLY` lists
-/// (comma-separated: programs, jco, cache, bulk, lowered, aot, small, tcp,
-/// allocs, size, lang, adapt).
+/// (comma-separated: programs, jco, cache, bulk, p3, lowered, aot, small,
+/// tcp, allocs, size, lang, adapt).
 fn on(name: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s.trim() == name))
 }
@@ -329,6 +329,88 @@ fn memory_pages(wasm: &[u8], argv: &[&str]) -> u64 {
     memory.size(&store)
 }
 
+/// A WASI 0.3 stream copy of the big file (`p3-copy`: `read-via-stream`
+/// into `write-via-stream`) vs the 0.2 program doing the same (`copy`:
+/// std's reads and writes), both adapted, on each runtime; and natively.
+fn p3_copy(examples: &Path, work: &Path, data: &Path, file: &Path, mib: u64, reps: u64) {
+    println!(
+        "## WASI 0.3: a stream copy of a {mib} MiB file vs the 0.2 program's copy (both adapted)\n"
+    );
+    println!("| runtime | 0.2 `copy` s | 0.3 `p3-copy` s | 0.3 / 0.2 |");
+    println!("|---|---|---|---|");
+    let adapt = |name: &str| {
+        let input = std::fs::read(examples.join(format!("wasm32-wasip2/release/{name}.wasm")))
+            .expect("run `make examples`");
+        let out = work.join(format!("{name}.p1.wasm"));
+        std::fs::write(
+            &out,
+            wasi_downlevel::adapt(&input, &Default::default())
+                .unwrap()
+                .wasm,
+        )
+        .unwrap();
+        out
+    };
+    let (v2, v3) = (adapt("copy"), adapt("p3-copy"));
+    let a2 = args(&["/data/big.bin", "/data/copy2.bin"]);
+    let a3 = args(&["big.bin", "copy3.bin"]);
+    let check = |name: &str| {
+        let copied = std::fs::read(data.join(name)).unwrap();
+        assert!(copied == std::fs::read(file).unwrap(), "{name}: not a copy");
+    };
+    for rt in [
+        Runtime::Wasmtime,
+        Runtime::Iwasm,
+        Runtime::Embedded,
+        Runtime::Node,
+    ] {
+        let (mut t2, mut t3) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let v = |w: &Path| Variant {
+                wasm: w.to_path_buf(),
+                runtime: Some(rt),
+            };
+            t2.push(time(v(&v2).command(data, &a2), None));
+            t3.push(time(v(&v3).command(data, &a3), None));
+        }
+        check("copy2.bin");
+        check("copy3.bin");
+        let (t2, t3) = (median(t2), median(t3));
+        println!(
+            "| {rt:?} | {:.3} | {:.3} | {:.2} |",
+            t2.as_secs_f64(),
+            t3.as_secs_f64(),
+            t3.as_secs_f64() / t2.as_secs_f64()
+        );
+    }
+    // The same components natively (wasmtime, `-Sp3` for 0.3).
+    let (mut t2, mut t3) = (Vec::new(), Vec::new());
+    let dir = format!("{}::/data", data.display());
+    for _ in 0..reps {
+        let mut c = Command::new(find(Runtime::Wasmtime, None).unwrap());
+        c.args(["run", "--dir", &dir])
+            .arg(examples.join("wasm32-wasip2/release/copy.wasm"))
+            .args(&a2);
+        t2.push(time(c, None));
+        let mut c = Command::new(find(Runtime::Wasmtime, None).unwrap());
+        c.args(["run", "-Wcomponent-model-async", "-Sp3", "--dir"])
+            .arg(format!("{}::.", data.display()))
+            .arg(examples.join("wasm32-wasip2/release/p3-copy.wasm"))
+            .args(&a3);
+        t3.push(time(c, None));
+    }
+    let (t2, t3) = (median(t2), median(t3));
+    println!(
+        "| native (wasmtime) | {:.3} | {:.3} | {:.2} |\n",
+        t2.as_secs_f64(),
+        t3.as_secs_f64(),
+        t3.as_secs_f64() / t2.as_secs_f64()
+    );
+    for f in ["copy2.bin", "copy3.bin"] {
+        let _ = std::fs::remove_file(data.join(f));
+    }
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
     if argv.get(1).map(String::as_str) == Some("--rusage") {
@@ -442,6 +524,9 @@ fn main() {
                 );
             }
         }
+    }
+    if on("p3") {
+        p3_copy(&examples, &work, &data, &file, mib, reps);
     }
     if on("lowered") {
         println!("\n## Lowered to WebAssembly 1.0 (`--target-features mvp`): 64 KiB file reads\n");
