@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         {
             // Finishes at once on preview1: the sync function, then
             // `RETURNED` (2).
-            let args: Vec<String> = call.args.iter().map(|a| arg(*a)).collect();
+            let args: Vec<String> = call.args.iter().map(arg).collect();
             let call_sync = format!(
                 "{module}::{}({})",
                 rust_fn_name(&call.field),
@@ -113,23 +113,45 @@ const WAITS: &[(&str, &str)] = &[
 ];
 
 /// A sync call's argument, from the async shim's parameters.
-fn arg(a: wit_abi::Arg) -> String {
+fn arg(a: &wit_abi::Arg) -> String {
+    let load = |off: usize, l: wit_abi::Load| {
+        let flat = flat_of(l);
+        let load = format!("crate::abi::get::<{}>(p0, {off})", rust_load(l));
+        if rust_load(l) == flat {
+            load
+        } else {
+            format!("{load} as {flat}")
+        }
+    };
     match a {
         wit_abi::Arg::Param(i) => format!("p{i}"),
-        wit_abi::Arg::Load(off, l) => {
-            let flat = match l {
-                wit_abi::Load::I64 => "i64",
-                wit_abi::Load::F32 => "f32",
-                wit_abi::Load::F64 => "f64",
-                _ => "i32",
-            };
-            let load = format!("crate::abi::get::<{}>(p0, {off})", rust_load(l));
-            if rust_load(l) == flat {
-                load
-            } else {
-                format!("{load} as {flat}")
-            }
+        wit_abi::Arg::Load(off, l) => load(*off, *l),
+        wit_abi::Arg::Select(disc, cases) => {
+            let flat = cases
+                .iter()
+                .flatten()
+                .map(|c| flat_of(c.1))
+                .next()
+                .unwrap_or("i32");
+            let arms: Vec<String> = cases
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.map(|(off, l)| format!("{i} => {}", load(off, l))))
+                .collect();
+            format!(
+                "match crate::abi::get::<u8>(p0, {disc}) {{ {}, _ => 0_{flat} }}",
+                arms.join(", ")
+            )
         }
+    }
+}
+
+fn flat_of(l: wit_abi::Load) -> &'static str {
+    match l {
+        wit_abi::Load::I64 => "i64",
+        wit_abi::Load::F32 => "f32",
+        wit_abi::Load::F64 => "f64",
+        _ => "i32",
     }
 }
 

@@ -10,17 +10,21 @@ use std::path::Path;
 use wit_parser::abi::{AbiVariant, WasmType};
 use wit_parser::{Int, Resolve, SizeAlign, Type, TypeDefKind, WorldItem};
 
-/// Interface-name prefixes whose functions the adapter does not implement
-/// yet: they are exported as trapping stubs.
+/// Prefixes of the export names (`<interface>@<version>#<function>`) of the
+/// functions the adapter does not implement yet: they are exported as
+/// trapping stubs.
 pub const UNIMPLEMENTED: &[&str] = &[
-    "wasi:sockets/types@0.3",
-    "wasi:sockets/ip-name-lookup@0.3",
+    "wasi:sockets/types@0.3.2#[static]udp-socket.",
+    "wasi:sockets/types@0.3.2#[method]udp-socket.",
+    "wasi:sockets/types@0.3.2#[resource-drop]udp-socket",
     "wasi:clocks/timezone@0.3",
 ];
 
 /// Whether the adapter implements `f` (or exports a trapping stub).
 pub fn implemented(f: &Func) -> bool {
-    !UNIMPLEMENTED.iter().any(|p| f.interface_id.starts_with(p))
+    // An async function's `[async-lower]` form goes with it.
+    let name = f.export_name().replace("#[async-lower]", "#");
+    !UNIMPLEMENTED.iter().any(|p| name.starts_with(p))
 }
 
 /// A core wasm value type as it appears in a flattened signature.
@@ -68,13 +72,16 @@ pub enum Load {
 
 /// Where an argument of the sync call comes from.
 #[allow(dead_code)] // the adapter's build script reads it
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Arg {
     /// The async shim's parameter.
     Param(usize),
     /// Loaded from the parameters the async ABI passed in memory (its
     /// parameter 0 points at them): at this offset.
     Load(usize, Load),
+    /// A flat value a variant's cases share: the discriminant (a `u8` at
+    /// this offset) selects which case's load gives it (none: 0).
+    Select(usize, Vec<Option<(usize, Load)>>),
 }
 
 #[allow(dead_code)] // the adapter's build script reads it
@@ -150,7 +157,8 @@ pub fn functions(wit_dir: &Path) -> anyhow::Result<Vec<Func>> {
             if f.kind.is_async() {
                 let asig = resolve.wasm_signature(AbiVariant::GuestImportAsync, f);
                 // (A stub needs no call.)
-                let call = match UNIMPLEMENTED.iter().any(|p| interface_id.starts_with(p)) {
+                let export = format!("{interface_id}#{name}");
+                let call = match UNIMPLEMENTED.iter().any(|p| export.starts_with(p)) {
                     true => None,
                     false => Some(
                         sync_call(&resolve, &sizes, f, &sig, &asig)
@@ -328,6 +336,44 @@ fn variant(
     match payloads[..] {
         [] => Ok(()),
         [t] => loads(resolve, sizes, t, base + off, out),
-        _ => anyhow::bail!("a variant with several payloads passed in memory"),
+        // Several: each flat position from the case the discriminant
+        // names, where every case's value there has one flat type.
+        _ => {
+            if disc != Load::U8 {
+                anyhow::bail!("a variant of more than 256 cases passed in memory");
+            }
+            let mut per_case = Vec::new();
+            for c in cases {
+                let mut l = Vec::new();
+                if let Some(t) = c {
+                    loads(resolve, sizes, t, base + off, &mut l)?;
+                }
+                let plain = l.iter().map(|a| match a {
+                    Arg::Load(o, l) => Ok((*o, *l)),
+                    _ => Err(anyhow::anyhow!("nested variants passed in memory")),
+                });
+                per_case.push(plain.collect::<anyhow::Result<Vec<_>>>()?);
+            }
+            let n = per_case.iter().map(Vec::len).max().unwrap_or(0);
+            let flat = |l: Load| match l {
+                Load::I64 => 1,
+                Load::F32 => 2,
+                Load::F64 => 3,
+                _ => 0,
+            };
+            for i in 0..n {
+                let at: Vec<Option<(usize, Load)>> =
+                    per_case.iter().map(|c| c.get(i).copied()).collect();
+                let mut kinds = at.iter().flatten().map(|(_, l)| flat(*l));
+                let first = kinds.next();
+                if kinds.any(|k| Some(k) != first) {
+                    anyhow::bail!(
+                        "a variant whose cases join different flat types, passed in memory"
+                    );
+                }
+                out.push(Arg::Select(base, at));
+            }
+            Ok(())
+        }
     }
 }

@@ -281,3 +281,88 @@ fn filesystem() {
         assert_same_output(&got, &want, &String::from_utf8_lossy(&want.stdout), &what);
     }
 }
+
+/// A port free on 127.0.0.1 now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn tcp_echo() {
+    // WASI 0.3's sockets: natively with the network inherited; adapted on
+    // iwasm, the runtime with sockets (wamr flavour). Each server (native,
+    // adapted) serves a native and an adapted client.
+    let wasm = example("p3-tcp-echo");
+    let native_net = || {
+        let mut cmd = Command::new(find(Runtime::Wasmtime, None).unwrap());
+        cmd.args(["run", "-Wcomponent-model-async", "-Sp3,inherit-network"]);
+        cmd.arg(&wasm);
+        cmd
+    };
+    let iwasm = || {
+        let mut cmd = adapted(Runtime::Iwasm);
+        cmd.args(["--sockets", "wamr"]).arg(&wasm);
+        cmd
+    };
+    let dir = temp_dir("p3-tcp-echo");
+    let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for (server_name, server) in [("native", native_net()), ("iwasm", iwasm())] {
+        let port = free_port().to_string();
+        let mut server = server;
+        server.args(["server", &port, "4"]);
+        let mut s = common::Program::start(server);
+        let listening = s.expect("listening on");
+        let clients: [(&str, &dyn Fn() -> Command); 2] =
+            [("native", &native_net), ("iwasm", &iwasm)];
+        for (client_name, client) in clients {
+            for bytes in ["300000", "1"] {
+                let mut cmd = client();
+                cmd.args(["client", &port, bytes]);
+                let out = run(cmd, Input::Pipe(b""), &dir);
+                assert!(
+                    out.status.success(),
+                    "{client_name} client of the {server_name} server: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                outputs.push((
+                    format!("{client_name} client ({bytes}) of {server_name}"),
+                    out.stdout,
+                ));
+            }
+        }
+        let mut lines = vec![listening.replace(&port, "PORT")];
+        for _ in 0..4 {
+            lines.push(s.expect("connection"));
+        }
+        s.finish();
+        outputs.push((
+            format!("{server_name} server"),
+            lines.join("\n").into_bytes(),
+        ));
+    }
+    // Every client's output as the native client's of the native server,
+    // the adapted server's as the native one's.
+    let by = |what: &str| outputs.iter().find(|o| o.0 == what).unwrap().1.clone();
+    for bytes in ["300000", "1"] {
+        let want = by(&format!("native client ({bytes}) of native"));
+        for (what, got) in outputs
+            .iter()
+            .filter(|o| o.0.contains(&format!("({bytes})")))
+        {
+            assert_eq!(
+                String::from_utf8_lossy(got),
+                String::from_utf8_lossy(&want),
+                "{what}"
+            );
+        }
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&by("iwasm server")),
+        String::from_utf8_lossy(&by("native server")),
+        "the adapted server"
+    );
+}

@@ -179,6 +179,11 @@ impl Table {
             .any(|s| matches!(&s.entry, Entry::TcpSocket(t) if t.fd() == Some(fd)))
     }
 
+    /// How many live handles name `handle` as their parent.
+    pub fn children(&mut self, handle: u32) -> u32 {
+        self.slot(handle).children
+    }
+
     /// The first live entry, by handle, for which `f` says yes.
     pub fn find(&mut self, mut f: impl FnMut(u32, &mut Entry) -> bool) -> Option<u32> {
         (self.slots.iter_mut().enumerate())

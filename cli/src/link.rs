@@ -700,7 +700,9 @@ impl<'g, 'a> Linker<'g, 'a> {
             self.missing.push(msg);
             return None;
         };
-        self.tcp |= iface == "wasi:sockets/tcp-create-socket";
+        // 0.2 creates TCP sockets in their own interface, 0.3 in `types`.
+        self.tcp |= iface == "wasi:sockets/tcp-create-socket"
+            || (iface == "wasi:sockets/types" && field == "[static]tcp-socket.create");
         let export = format!("{iface}@0.{}.{}#{field}", r[1], r[2]);
         if p.stubs.contains(&export.as_str()) {
             self.warnings

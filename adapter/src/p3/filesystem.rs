@@ -29,25 +29,12 @@ pub fn error_code(e: crate::p1::Errno) -> u8 {
     from_v2(crate::errno::error_code(e.raw()))
 }
 
-/// Writes an `error-code` (0.2's `c`) at `at`.
-unsafe fn put_error(at: i32, c: u8) {
-    put(at, 0, from_v2(c));
-    put(at, 4, 0u8);
-}
-
 /// Writes a `descriptor-type` (0.2's `t`, where 0 is `unknown`: `other`).
 unsafe fn put_type(at: i32, t: u8) {
     put(at, 0, if t == 0 { 7 } else { t - 1 });
     put(at, 4, 0u8);
 }
 
-/// Room for any 0.2 result (`descriptor-stat`'s is the largest).
-#[repr(C, align(8))]
-struct Area([u8; 112]);
-
-/// Runs 0.2's `call` into a scratch return area and writes its `result<T,
-/// error-code>` at `ret` as 0.3 lays it out: the payload at `p3` (0.2 has
-/// it at `p2`), `ok` moving an ok one.
 unsafe fn convert(
     ret: i32,
     p2: usize,
@@ -55,29 +42,16 @@ unsafe fn convert(
     call: impl FnOnce(i32),
     ok: impl FnOnce(i32, i32),
 ) {
-    let mut area = Area([0; 112]);
-    let at = area.0.as_mut_ptr() as i32;
-    call(at);
-    let disc: u8 = get(at, 0);
-    put(ret, 0, disc);
-    if disc == 0 {
-        ok(at + p2 as i32, ret + p3 as i32)
-    } else {
-        put_error(ret + p3 as i32, get(at, p2))
-    }
+    super::convert(ret, p2, p3, from_v2, call, ok)
 }
 
 /// `result<_, error-code>`.
 unsafe fn unit(ret: i32, call: impl FnOnce(i32)) {
-    convert(ret, 1, 4, call, |_, _| {})
+    super::unit(ret, from_v2, call)
 }
 
-/// `result<own<T>, error-code>` (and `result<string, error-code>`: the
-/// same ok payload at the same place).
 unsafe fn same(ret: i32, p2: usize, p3: usize, size: usize, call: impl FnOnce(i32)) {
-    convert(ret, p2, p3, call, |from, to| {
-        core::ptr::copy_nonoverlapping(from as *const u8, to as *mut u8, size)
-    })
+    super::same(ret, p2, p3, size, from_v2, call)
 }
 
 /// `result<descriptor-stat, error-code>`.
@@ -99,7 +73,7 @@ unsafe fn stat(ret: i32, call: impl FnOnce(i32)) {
 /// The next entry of 0.2 listing `h`, written as a 0.3 `directory-entry`
 /// at `at`; `Ok(false)` at the end.
 pub fn next_entry(h: i32, at: i32) -> Result<bool, u8> {
-    let mut area = Area([0; 112]);
+    let mut area = super::Area::new();
     let r = area.0.as_mut_ptr() as i32;
     unsafe {
         v2::directory_entry_stream_read_directory_entry(h, r);
@@ -119,7 +93,7 @@ pub fn next_entry(h: i32, at: i32) -> Result<bool, u8> {
 /// A 0.2 stream's handle from its `result<own<T>, error-code>`, or the 0.3
 /// error.
 unsafe fn handle(call: impl FnOnce(i32)) -> Result<u32, u8> {
-    let mut area = Area([0; 112]);
+    let mut area = super::Area::new();
     let r = area.0.as_mut_ptr() as i32;
     call(r);
     match get::<u8>(r, 0) {

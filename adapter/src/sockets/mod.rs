@@ -82,7 +82,7 @@ mod code {
 
 /// Preview1 errno → `network.error-code`, as the reference host maps the
 /// OS errno behind it.
-fn net_code(errno: u16) -> u8 {
+pub(crate) fn net_code(errno: u16) -> u8 {
     use code::*;
     match errno {
         2 | 63 | 76 => ACCESS_DENIED,                // acces, perm, notcapable

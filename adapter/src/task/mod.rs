@@ -73,6 +73,11 @@ pub struct Task {
     pub backpressure: i32,
     /// Streams and futures, by number (an end names its channel).
     pub channels: Vec<Option<Channel>>,
+    /// WASI 0.3 TCP connections: (socket, 0.2 input stream, output stream),
+    /// until `receive`/`send` take them (0: taken).
+    pub tcp: Vec<(u32, u32, u32)>,
+    /// Sockets the program dropped whose streams are still in use.
+    pub doomed: Vec<u32>,
 }
 
 impl Task {
@@ -84,6 +89,8 @@ impl Task {
             core::ptr::addr_of_mut!((*t).context).write([0; 2]);
             core::ptr::addr_of_mut!((*t).backpressure).write(0);
             core::ptr::addr_of_mut!((*t).channels).write(Vec::new());
+            core::ptr::addr_of_mut!((*t).tcp).write(Vec::new());
+            core::ptr::addr_of_mut!((*t).doomed).write(Vec::new());
         }
     }
 }

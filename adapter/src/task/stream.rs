@@ -34,6 +34,8 @@ pub enum Side {
     Output(u32),
     /// The host, listing this 0.2 directory-entry stream of the adapter's.
     Entries(u32),
+    /// The host, accepting connections on this listening TCP socket.
+    Accept(u32),
     /// The host, as a future's writer (its `value` once it has one) or as
     /// a reader that takes what it is given.
     Host,
@@ -80,6 +82,8 @@ pub enum Errors {
     /// `wasi:filesystem/types@0.3`: a variant with `other(option<string>)`,
     /// so the code sits at offset 4.
     Filesystem,
+    /// `wasi:sockets/types@0.3`: likewise.
+    Sockets,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -250,7 +254,7 @@ fn take_readable(h: i32, reader: Result<Side, u8>, errors: Errors) -> u32 {
 fn outcome_future(errors: Errors) -> (u32, u32) {
     let elem = match errors {
         Errors::Cli => 2,
-        Errors::Filesystem => VALUE as u32,
+        Errors::Filesystem | Errors::Sockets => VALUE as u32,
     };
     let f = new_channel(true, elem, Side::Dropped, Side::Host);
     (f, guest_end(f, true))
@@ -265,7 +269,7 @@ fn set_value(f: u32, errors: Errors, r: Result<(), u8>) {
         match errors {
             Errors::Cli => value[1] = e,
             // `other`'s `option<string>` stays `none`.
-            Errors::Filesystem => value[4] = e,
+            Errors::Filesystem | Errors::Sockets => value[4] = e,
         }
     }
     let fc = channel(f);
@@ -296,6 +300,7 @@ fn error(c: u32, e: p1::Errno) -> u8 {
         Errors::Cli if e == wasi::ERRNO_PIPE => 2,
         Errors::Cli => 0,
         Errors::Filesystem => crate::p3::filesystem::error_code(e),
+        Errors::Sockets => crate::p3::sockets::error_code(e),
     }
 }
 
@@ -304,11 +309,26 @@ fn release(side: Side) {
     unsafe {
         match side {
             Side::Input(h) => crate::io::streams::drop_input_stream(h as i32),
-            Side::Output(h) => crate::io::streams::drop_output_stream(h as i32),
+            Side::Output(h) => {
+                // The end of a connection's send stream is its FIN.
+                crate::p3::sockets::finish_send(h as i32);
+                crate::io::streams::drop_output_stream(h as i32)
+            }
             Side::Entries(h) => crate::filesystem::types::drop_directory_entry_stream(h as i32),
             _ => {}
         }
     }
+    // A socket the program dropped may go with its last stream.
+    if matches!(side, Side::Input(_) | Side::Output(_)) {
+        crate::p3::sockets::reap();
+    }
+}
+
+/// A host stream of `elem`-byte elements from `writer`, read by the
+/// program, without an outcome future (`listen`'s): its handle.
+pub fn host_stream(writer: Side, elem: u32) -> u32 {
+    let c = new_channel(false, elem, Side::Dropped, writer);
+    guest_end(c, true)
 }
 
 /// The host's end of `c` (its reader if `reader`) ends, with outcome `r`.
@@ -358,12 +378,32 @@ fn to_sink(c: u32, fd: Fd, ptr: u32, n: u32) -> u32 {
     }
 }
 
-/// Reads into the pending read `p` from the host writer of `c`.
-fn from_host(c: u32, p: &Pending) -> u32 {
-    match channel(c).writer {
+/// Whether a read of `fd` would wait now.
+fn would_block(fd: Fd) -> bool {
+    crate::io::may_block(fd) && !crate::io::poll_one(crate::io::Pollable::Read(fd), false)
+}
+
+/// Reads into the program's read `p` from the host writer of `c`; `None`
+/// if nothing is there yet (a pipe, a socket, a listener). `ready`: the
+/// event loop found its fd ready (asked again, some hosts say no: Node's
+/// zero timeout).
+fn from_host(c: u32, p: &Pending, ready: bool) -> Option<u32> {
+    Some(match channel(c).writer {
+        Side::Source(fd) if !ready && would_block(fd) => return None,
         Side::Source(fd) => from_source(c, fd, p),
+        Side::Accept(s) => match crate::p3::sockets::accept_into(s as i32, p.ptr, p.n) {
+            Ok(0) => return None,
+            Ok(k) => COMPLETED | k << 4,
+            Err(()) => {
+                host_ended(c, false, Ok(()));
+                DROPPED
+            }
+        },
         Side::Input(h) => {
             let s = state::table().get::<crate::io::InputStream>(h as i32);
+            if !ready && s.may_block && would_block(s.fd) {
+                return None;
+            }
             match crate::io::read_into(s, p.ptr as *mut u8, p.n as usize, true) {
                 Ok(k) => COMPLETED | (k as u32) << 4,
                 Err(crate::io::StreamError::Closed) => {
@@ -408,7 +448,7 @@ fn from_host(c: u32, p: &Pending) -> u32 {
             }
         }
         _ => DROPPED,
-    }
+    })
 }
 
 /// Reads into the pending read `p` from `fd`, the writer of `c`.
@@ -431,7 +471,12 @@ impl Channel {
     /// The fd of a host source a read of the program's waits on.
     pub fn blocked_source(&self) -> Option<Fd> {
         match (self.writer, self.pending) {
-            (Side::Source(fd), Some(p)) if !p.write => Some(fd),
+            (_, Some(p)) if p.write => None,
+            (Side::Source(fd), Some(_)) => Some(fd),
+            (Side::Input(h), Some(_)) => {
+                Some(state::table().get::<crate::io::InputStream>(h as i32).fd)
+            }
+            (Side::Accept(s), Some(_)) => crate::p3::sockets::listener_fd(s as i32),
             _ => None,
         }
     }
@@ -439,12 +484,13 @@ impl Channel {
 
 /// The event loop found source `c`'s fd readable: the pending read reads.
 pub fn source_ready(c: u32) {
-    let ch = channel(c);
-    let (Side::Source(fd), Some(p)) = (ch.writer, ch.pending.take()) else {
+    let Some(p) = channel(c).pending.take() else {
         return;
     };
-    let payload = from_source(c, fd, &p);
-    set_event(p.end, EVENT_STREAM_READ, payload);
+    match from_host(c, &p, true) {
+        Some(payload) => set_event(p.end, EVENT_STREAM_READ, payload),
+        None => channel(c).pending = Some(p),
+    }
 }
 
 /// The event a read or write of a stream or future ends with (computed, not
@@ -466,17 +512,12 @@ fn start(c: u32, op: Pending) -> Option<u32> {
         Side::Dropped => Some(DROPPED),
         _ if op.n == 0 => Some(COMPLETED),
         Side::Sink(_) | Side::Output(_) => Some(to_host(c, op.ptr, op.n)),
-        // Files and listings never block.
-        Side::Input(_) | Side::Entries(_) => Some(from_host(c, &op)),
-        Side::Source(fd) => {
-            let ready = !crate::io::may_block(fd)
-                || crate::io::poll_one(crate::io::Pollable::Read(fd), false);
-            if ready {
-                Some(from_source(c, fd, &op))
-            } else {
-                ch.pending = Some(op);
-                None
+        Side::Source(_) | Side::Input(_) | Side::Entries(_) | Side::Accept(_) => {
+            let r = from_host(c, &op, false);
+            if r.is_none() {
+                channel(c).pending = Some(op);
             }
+            r
         }
         // The host reads (and drops) what it is given.
         Side::Host if op.write => Some(COMPLETED | op.n << 4),
@@ -606,9 +647,12 @@ fn drop_end(h: i32, readable: bool) {
         }
         // The host's consumer or producer goes with the stream: its
         // outcome is `Ok`.
-        Side::Sink(_) | Side::Source(_) | Side::Input(_) | Side::Output(_) | Side::Entries(_) => {
-            host_ended(c, !readable, Ok(()))
-        }
+        Side::Sink(_)
+        | Side::Source(_)
+        | Side::Input(_)
+        | Side::Output(_)
+        | Side::Entries(_)
+        | Side::Accept(_) => host_ended(c, !readable, Ok(())),
         _ => {}
     }
     free_if_done(c);
@@ -618,7 +662,7 @@ fn free_if_done(c: u32) {
     let ch = channel(c);
     let gone = |s: Side| matches!(s, Side::Dropped | Side::Host);
     if gone(ch.reader) && gone(ch.writer) && ch.outcome == 0 {
-        task().channels[c as usize] = None;
+        *task().channels.get_mut(c as usize).or_trap() = None;
     }
 }
 

@@ -1,0 +1,400 @@
+//! `wasi:sockets@0.3`: TCP and name lookup on 0.2's implementation (both
+//! flavours, as 0.2's). 0.3 has no `network` (the adapter makes one for each
+//! 0.2 call that wants it), binds, connects and listens in one call (0.2's
+//! start and finish), and carries a connection's data in streams: 0.2's
+//! input and output streams on the socket, kept from the connect or accept
+//! until `receive` and `send` take them. A listener's connections are a
+//! stream of sockets, accepted as the program reads it (waiting in the event
+//! loop for the listener to be readable). Error codes are variants with
+//! `other`, mapped by name.
+
+use super::{same, unit, Area};
+use crate::abi::get;
+use crate::put;
+use crate::sockets::{instance_network, ip_name_lookup as lookup2, network, tcp as tcp2};
+use crate::state;
+use crate::task::stream::{self, Errors, Side};
+
+/// 0.2's `error-code` as 0.3's `wasi:sockets/types.error-code`.
+fn from_v2(c: u8) -> u8 {
+    match c {
+        1..=5 => c - 1,   // access-denied ... timeout
+        9 => 5,           // invalid-state
+        11..=14 => c - 5, // address-not-bindable ... connection-refused
+        15..=17 => c - 4, // connection-reset, -aborted, datagram-too-large
+        _ => 14,          // other
+    }
+}
+
+/// 0.2's `error-code` as 0.3's `ip-name-lookup.error-code`.
+fn lookup_from_v2(c: u8) -> u8 {
+    match c {
+        1 => 0,            // access-denied
+        3 => 1,            // invalid-argument
+        18..=20 => c - 16, // name-unresolvable, temporary/permanent-resolver-failure
+        _ => 5,            // other
+    }
+}
+
+const INVALID_STATE: u8 = 5;
+const WOULD_BLOCK_V2: u8 = 8;
+
+/// The 0.3 code for a failed stream call on a socket.
+pub fn error_code(e: crate::p1::Errno) -> u8 {
+    from_v2(crate::sockets::net_code(e.raw()))
+}
+
+/// Runs `f` with a 0.2 network, dropped after.
+unsafe fn with_network<T>(f: impl FnOnce(i32) -> T) -> T {
+    let n = instance_network::instance_network();
+    let r = f(n);
+    network::drop_network(n);
+    r
+}
+
+/// Keeps a connected socket's 0.2 streams for `receive` and `send`.
+fn keep(socket: u32, input: u32, output: u32) {
+    state::task().tcp.push((socket, input, output));
+}
+
+/// The kept stream of `socket` (its input, else output), taken.
+fn take(socket: i32, input: bool) -> Option<u32> {
+    let kept = &mut state::task().tcp;
+    let i = kept.iter().position(|k| k.0 == socket as u32)?;
+    let k = kept.get_mut(i)?;
+    let got = core::mem::replace(if input { &mut k.1 } else { &mut k.2 }, 0);
+    if k.1 == 0 && k.2 == 0 {
+        kept.swap_remove(i);
+    }
+    (got != 0).then_some(got)
+}
+
+/// The fd of a listening socket, for the event loop to wait on.
+pub fn listener_fd(socket: i32) -> Option<crate::table::Fd> {
+    state::table().get::<crate::table::TcpSocket>(socket).fd()
+}
+
+/// Accepts up to `n` connections of listener `socket`, each a new socket
+/// handle written at `ptr`: how many (0: none waiting); `Err` if accepting
+/// failed.
+pub fn accept_into(socket: i32, ptr: u32, n: u32) -> Result<u32, ()> {
+    let mut k = 0;
+    while k < n {
+        let mut area = Area::new();
+        let r = area.0.as_mut_ptr() as i32;
+        unsafe {
+            tcp2::tcp_socket_accept(socket, r);
+            match (get::<u8>(r, 0), get::<u8>(r, 4)) {
+                (0, _) => {
+                    let (h, i, o) = (get::<u32>(r, 4), get::<u32>(r, 8), get::<u32>(r, 12));
+                    keep(h, i, o);
+                    put(ptr as i32 + 4 * k as i32, 0, h);
+                    k += 1;
+                }
+                (_, WOULD_BLOCK_V2) => break,
+                _ if k > 0 => break,
+                _ => return Err(()),
+            }
+        }
+    }
+    Ok(k)
+}
+
+/// Shuts down sending on the socket under 0.2 output stream `h`, if it is
+/// on one (0.3 ends a connection's data with its send stream).
+pub fn finish_send(h: i32) {
+    if let crate::io::Pos::Socket(socket) = state::table().get::<crate::io::OutputStream>(h).pos {
+        let mut area = Area::new();
+        unsafe { tcp2::tcp_socket_shutdown(socket, 1, area.0.as_mut_ptr() as i32) };
+    }
+}
+
+/// Drops the sockets the program dropped whose streams have all gone.
+pub fn reap() {
+    let doomed = &mut state::task().doomed;
+    let mut i = 0;
+    while let Some(&h) = doomed.get(i) {
+        if state::table().children(h) == 0 {
+            doomed.swap_remove(i);
+            unsafe { tcp2::drop_tcp_socket(h as i32) };
+        } else {
+            i += 1;
+        }
+    }
+}
+
+pub mod types {
+    use super::*;
+
+    /// The socket goes when its last stream does (a connection outlives the
+    /// handle, as on a native host).
+    pub unsafe fn drop_tcp_socket(h: i32) {
+        state::table().get::<crate::table::TcpSocket>(h);
+        for input in [true, false] {
+            match take(h, input) {
+                Some(s) if input => crate::io::streams::drop_input_stream(s as i32),
+                Some(s) => crate::io::streams::drop_output_stream(s as i32),
+                None => {}
+            }
+        }
+        state::task().doomed.push(h as u32);
+        reap();
+    }
+
+    pub unsafe fn tcp_socket_create(family: i32, ret: i32) {
+        same(ret, 4, 4, 4, from_v2, |r| {
+            tcp2::create_tcp_socket(family, r)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn tcp_socket_bind(
+        h: i32,
+        tag: i32,
+        a0: i32,
+        a1: i32,
+        a2: i32,
+        a3: i32,
+        a4: i32,
+        a5: i32,
+        a6: i32,
+        a7: i32,
+        a8: i32,
+        a9: i32,
+        a10: i32,
+        ret: i32,
+    ) {
+        unit(ret, from_v2, |r| {
+            with_network(|n| {
+                tcp2::tcp_socket_start_bind(
+                    h, n, tag, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, r,
+                )
+            });
+            if get::<u8>(r, 0) == 0 {
+                tcp2::tcp_socket_finish_bind(h, r)
+            }
+        })
+    }
+
+    /// Connects (on preview1 the call finishes at once) and keeps the
+    /// connection's streams.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn tcp_socket_connect(
+        h: i32,
+        tag: i32,
+        a0: i32,
+        a1: i32,
+        a2: i32,
+        a3: i32,
+        a4: i32,
+        a5: i32,
+        a6: i32,
+        a7: i32,
+        a8: i32,
+        a9: i32,
+        a10: i32,
+        ret: i32,
+    ) {
+        super::super::convert(
+            ret,
+            4,
+            4,
+            from_v2,
+            |r| {
+                with_network(|n| {
+                    tcp2::tcp_socket_start_connect(
+                        h, n, tag, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, r,
+                    )
+                });
+                match get::<u8>(r, 0) {
+                    0 => tcp2::tcp_socket_finish_connect(h, r),
+                    // Its error where finish-connect's would be.
+                    _ => put(r, 4, get::<u8>(r, 1)),
+                }
+            },
+            |from, _| keep(h as u32, get(from, 0), get(from, 4)),
+        )
+    }
+
+    /// `result<stream<tcp-socket>, error-code>`.
+    pub unsafe fn tcp_socket_listen(h: i32, ret: i32) {
+        super::super::convert(
+            ret,
+            1,
+            4,
+            from_v2,
+            |r| {
+                tcp2::tcp_socket_start_listen(h, r);
+                if get::<u8>(r, 0) == 0 {
+                    tcp2::tcp_socket_finish_listen(h, r)
+                }
+            },
+            |_, to| put(to, 0, stream::host_stream(Side::Accept(h as u32), 4)),
+        )
+    }
+
+    pub unsafe fn tcp_socket_send(h: i32, data: i32) -> i32 {
+        let out = take(h, false).map(Side::Output).ok_or(INVALID_STATE);
+        stream::host_writer(data, out, Errors::Sockets) as i32
+    }
+
+    pub unsafe fn tcp_socket_receive(h: i32, ret: i32) {
+        let input = take(h, true).map(Side::Input).ok_or(INVALID_STATE);
+        let (s, f) = stream::host_reader(input, 1, Errors::Sockets);
+        put(ret, 0, s);
+        put(ret, 4, f);
+    }
+
+    /// `result<ip-socket-address, error-code>`: 32 bytes at 4 in both.
+    pub unsafe fn tcp_socket_get_local_address(h: i32, ret: i32) {
+        same(ret, 4, 4, 32, from_v2, |r| {
+            tcp2::tcp_socket_local_address(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_get_remote_address(h: i32, ret: i32) {
+        same(ret, 4, 4, 32, from_v2, |r| {
+            tcp2::tcp_socket_remote_address(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_get_is_listening(h: i32) -> i32 {
+        tcp2::tcp_socket_is_listening(h)
+    }
+
+    pub unsafe fn tcp_socket_get_address_family(h: i32) -> i32 {
+        tcp2::tcp_socket_address_family(h)
+    }
+
+    pub unsafe fn tcp_socket_set_listen_backlog_size(h: i32, v: i64, ret: i32) {
+        unit(ret, from_v2, |r| {
+            tcp2::tcp_socket_set_listen_backlog_size(h, v, r)
+        })
+    }
+
+    /// `result<bool, error-code>` (and `u8`): 0.2 has it at 1.
+    pub unsafe fn tcp_socket_get_keep_alive_enabled(h: i32, ret: i32) {
+        same(ret, 1, 4, 1, from_v2, |r| {
+            tcp2::tcp_socket_keep_alive_enabled(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_set_keep_alive_enabled(h: i32, v: i32, ret: i32) {
+        unit(ret, from_v2, |r| {
+            tcp2::tcp_socket_set_keep_alive_enabled(h, v, r)
+        })
+    }
+
+    /// `result<duration, error-code>` (and `u64`): at 8 in both.
+    pub unsafe fn tcp_socket_get_keep_alive_idle_time(h: i32, ret: i32) {
+        same(ret, 8, 8, 8, from_v2, |r| {
+            tcp2::tcp_socket_keep_alive_idle_time(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_set_keep_alive_idle_time(h: i32, v: i64, ret: i32) {
+        unit(ret, from_v2, |r| {
+            tcp2::tcp_socket_set_keep_alive_idle_time(h, v, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_get_keep_alive_interval(h: i32, ret: i32) {
+        same(ret, 8, 8, 8, from_v2, |r| {
+            tcp2::tcp_socket_keep_alive_interval(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_set_keep_alive_interval(h: i32, v: i64, ret: i32) {
+        unit(ret, from_v2, |r| {
+            tcp2::tcp_socket_set_keep_alive_interval(h, v, r)
+        })
+    }
+
+    /// `result<u32, error-code>`: at 4 in both.
+    pub unsafe fn tcp_socket_get_keep_alive_count(h: i32, ret: i32) {
+        same(ret, 4, 4, 4, from_v2, |r| {
+            tcp2::tcp_socket_keep_alive_count(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_set_keep_alive_count(h: i32, v: i32, ret: i32) {
+        unit(ret, from_v2, |r| {
+            tcp2::tcp_socket_set_keep_alive_count(h, v, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_get_hop_limit(h: i32, ret: i32) {
+        same(ret, 1, 4, 1, from_v2, |r| tcp2::tcp_socket_hop_limit(h, r))
+    }
+
+    pub unsafe fn tcp_socket_set_hop_limit(h: i32, v: i32, ret: i32) {
+        unit(ret, from_v2, |r| tcp2::tcp_socket_set_hop_limit(h, v, r))
+    }
+
+    pub unsafe fn tcp_socket_get_receive_buffer_size(h: i32, ret: i32) {
+        same(ret, 8, 8, 8, from_v2, |r| {
+            tcp2::tcp_socket_receive_buffer_size(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_set_receive_buffer_size(h: i32, v: i64, ret: i32) {
+        unit(ret, from_v2, |r| {
+            tcp2::tcp_socket_set_receive_buffer_size(h, v, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_get_send_buffer_size(h: i32, ret: i32) {
+        same(ret, 8, 8, 8, from_v2, |r| {
+            tcp2::tcp_socket_send_buffer_size(h, r)
+        })
+    }
+
+    pub unsafe fn tcp_socket_set_send_buffer_size(h: i32, v: i64, ret: i32) {
+        unit(ret, from_v2, |r| {
+            tcp2::tcp_socket_set_send_buffer_size(h, v, r)
+        })
+    }
+}
+
+pub mod ip_name_lookup {
+    use super::*;
+
+    /// `result<list<ip-address>, error-code>`: every address 0.2's stream
+    /// gives (an `ip-address` is 18 bytes at 2 in 0.2's option, 18 here too,
+    /// aligned to 2).
+    pub unsafe fn resolve_addresses(ptr: i32, len: i32, ret: i32) {
+        let mut area = Area::new();
+        let r = area.0.as_mut_ptr() as i32;
+        with_network(|n| lookup2::resolve_addresses(n, ptr, len, r));
+        let stream = match get::<u8>(r, 0) {
+            0 => get::<i32>(r, 4),
+            _ => {
+                put(ret, 0, 1u8);
+                put(ret, 4, lookup_from_v2(get(r, 4)));
+                put(ret, 8, 0u8);
+                return;
+            }
+        };
+        let mut addrs: alloc::vec::Vec<[u8; 18]> = alloc::vec::Vec::new();
+        let failed = loop {
+            lookup2::resolve_address_stream_resolve_next_address(stream, r);
+            match (get::<u8>(r, 0), get::<u8>(r, 2)) {
+                (0, 0) => break None,
+                (0, _) => addrs.push(get(r, 4)),
+                _ => break Some(get::<u8>(r, 2)),
+            }
+        };
+        lookup2::drop_resolve_address_stream(stream);
+        if let Some(c) = failed {
+            put(ret, 0, 1u8);
+            put(ret, 4, lookup_from_v2(c));
+            put(ret, 8, 0u8);
+            return;
+        }
+        let list = crate::program_alloc(2, addrs.len() * 18);
+        core::ptr::copy_nonoverlapping(addrs.as_ptr() as *const u8, list, addrs.len() * 18);
+        put(ret, 0, 0u8);
+        put(ret, 4, list as i32);
+        put(ret, 8, addrs.len() as i32);
+    }
+}
