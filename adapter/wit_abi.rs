@@ -13,12 +13,7 @@ use wit_parser::{Int, Resolve, SizeAlign, Type, TypeDefKind, WorldItem};
 /// Prefixes of the export names (`<interface>@<version>#<function>`) of the
 /// functions the adapter does not implement yet: they are exported as
 /// trapping stubs.
-pub const UNIMPLEMENTED: &[&str] = &[
-    "wasi:sockets/types@0.3.2#[static]udp-socket.",
-    "wasi:sockets/types@0.3.2#[method]udp-socket.",
-    "wasi:sockets/types@0.3.2#[resource-drop]udp-socket",
-    "wasi:clocks/timezone@0.3",
-];
+pub const UNIMPLEMENTED: &[&str] = &["wasi:clocks/timezone@0.3"];
 
 /// Whether the adapter implements `f` (or exports a trapping stub).
 pub fn implemented(f: &Func) -> bool {

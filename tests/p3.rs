@@ -293,9 +293,20 @@ fn free_port() -> u16 {
 
 #[test]
 fn tcp_echo() {
-    // WASI 0.3's sockets: natively with the network inherited; adapted on
-    // iwasm, the runtime with sockets (wamr flavour). Each server (native,
-    // adapted) serves a native and an adapted client.
+    echo("", &["300000", "1"], 4);
+}
+
+#[test]
+fn udp_echo() {
+    // Each client sends 3 datagrams.
+    echo("udp-", &["3"], 6);
+}
+
+/// WASI 0.3's sockets: natively with the network inherited; adapted on
+/// iwasm, the runtime with sockets (wamr flavour). Each server (native,
+/// adapted) serves a native and an adapted client, once per `sizes`
+/// (bytes, or datagrams), `served` connections or datagrams in all.
+fn echo(kind: &str, sizes: &[&str], served: u32) {
     let wasm = example("p3-tcp-echo");
     let native_net = || {
         let mut cmd = Command::new(find(Runtime::Wasmtime, None).unwrap());
@@ -308,20 +319,23 @@ fn tcp_echo() {
         cmd.args(["--sockets", "wamr"]).arg(&wasm);
         cmd
     };
-    let dir = temp_dir("p3-tcp-echo");
+    let dir = temp_dir(&format!("p3-{kind}echo"));
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
     for (server_name, server) in [("native", native_net()), ("iwasm", iwasm())] {
         let port = free_port().to_string();
         let mut server = server;
-        server.args(["server", &port, "4"]);
+        server
+            .arg(format!("{kind}server"))
+            .arg(&port)
+            .arg(served.to_string());
         let mut s = common::Program::start(server);
         let listening = s.expect("listening on");
         let clients: [(&str, &dyn Fn() -> Command); 2] =
             [("native", &native_net), ("iwasm", &iwasm)];
         for (client_name, client) in clients {
-            for bytes in ["300000", "1"] {
+            for size in sizes {
                 let mut cmd = client();
-                cmd.args(["client", &port, bytes]);
+                cmd.arg(format!("{kind}client")).arg(&port).arg(size);
                 let out = run(cmd, Input::Pipe(b""), &dir);
                 assert!(
                     out.status.success(),
@@ -329,13 +343,13 @@ fn tcp_echo() {
                     String::from_utf8_lossy(&out.stderr)
                 );
                 outputs.push((
-                    format!("{client_name} client ({bytes}) of {server_name}"),
+                    format!("{client_name} client ({size}) of {server_name}"),
                     out.stdout,
                 ));
             }
         }
         let mut lines = vec![listening.replace(&port, "PORT")];
-        for _ in 0..4 {
+        for _ in 0..served {
             lines.push(s.expect("connection"));
         }
         s.finish();
@@ -347,11 +361,11 @@ fn tcp_echo() {
     // Every client's output as the native client's of the native server,
     // the adapted server's as the native one's.
     let by = |what: &str| outputs.iter().find(|o| o.0 == what).unwrap().1.clone();
-    for bytes in ["300000", "1"] {
-        let want = by(&format!("native client ({bytes}) of native"));
+    for size in sizes {
+        let want = by(&format!("native client ({size}) of native"));
         for (what, got) in outputs
             .iter()
-            .filter(|o| o.0.contains(&format!("({bytes})")))
+            .filter(|o| o.0.contains(&format!("({size})")))
         {
             assert_eq!(
                 String::from_utf8_lossy(got),

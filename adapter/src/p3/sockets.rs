@@ -5,13 +5,18 @@
 //! input and output streams on the socket, kept from the connect or accept
 //! until `receive` and `send` take them. A listener's connections are a
 //! stream of sockets, accepted as the program reads it (waiting in the event
-//! loop for the listener to be readable). Error codes are variants with
-//! `other`, mapped by name.
+//! loop for the listener to be readable). UDP keeps 0.2's datagram streams
+//! for the socket's `send` and `receive` (made when first needed, again on
+//! `connect`/`disconnect`); a `receive` with nothing there waits for the
+//! socket, in the call (the event loop does not run meanwhile). Error codes
+//! are variants with `other`, mapped by name.
 
 use super::{same, unit, Area};
 use crate::abi::get;
 use crate::put;
-use crate::sockets::{instance_network, ip_name_lookup as lookup2, network, tcp as tcp2};
+use crate::sockets::{
+    instance_network, ip_name_lookup as lookup2, network, tcp as tcp2, udp as udp2,
+};
 use crate::state;
 use crate::task::stream::{self, Errors, Side};
 
@@ -124,6 +129,7 @@ pub fn reap() {
 }
 
 pub mod types {
+    pub use super::udp::*;
     use super::*;
 
     /// The socket goes when its last stream does (a connection outlives the
@@ -396,5 +402,285 @@ pub mod ip_name_lookup {
         put(ret, 0, 0u8);
         put(ret, 4, list as i32);
         put(ret, 8, addrs.len() as i32);
+    }
+}
+
+/// The kept 0.2 datagram streams of UDP socket `h`.
+fn udp_streams(h: i32) -> Option<(u32, u32)> {
+    let k = state::task().udp.iter().find(|k| k.0 == h as u32)?;
+    Some((k.1, k.2))
+}
+
+/// Drops the kept datagram streams of `h`.
+unsafe fn drop_udp_streams(h: i32) {
+    let kept = &mut state::task().udp;
+    if let Some(i) = kept.iter().position(|k| k.0 == h as u32) {
+        let (_, i_, o) = kept.swap_remove(i);
+        udp2::drop_incoming_datagram_stream(i_ as i32);
+        udp2::drop_outgoing_datagram_stream(o as i32);
+    }
+}
+
+/// Binds `h` to the unspecified address, port 0, if it is not bound (0.3
+/// binds implicitly); a 0.2 unit result at `r`.
+unsafe fn ensure_bound(h: i32, r: i32) {
+    udp2::udp_socket_local_address(h, r);
+    if get::<u8>(r, 0) == 0 {
+        put(r, 0, 0u8);
+        return;
+    }
+    let family = udp2::udp_socket_address_family(h);
+    with_network(|n| udp2::udp_socket_start_bind(h, n, family, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, r));
+    if get::<u8>(r, 0) == 0 {
+        udp2::udp_socket_finish_bind(h, r)
+    }
+}
+
+/// New datagram streams for `h`, with remote `remote` (a flat
+/// `option<ip-socket-address>`), kept; a 0.2 result at `r` (its error at 1
+/// whichever call failed).
+#[allow(clippy::too_many_arguments)]
+unsafe fn new_udp_streams(h: i32, some: i32, tag: i32, a: [i32; 11], r: i32) {
+    ensure_bound(h, r);
+    if get::<u8>(r, 0) != 0 {
+        return;
+    }
+    udp2::udp_socket_stream(
+        h, some, tag, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r,
+    );
+    match get::<u8>(r, 0) {
+        0 => {
+            drop_udp_streams(h);
+            state::task().udp.push((h as u32, get(r, 4), get(r, 8)));
+        }
+        _ => put(r, 1, get::<u8>(r, 4)),
+    }
+}
+
+pub mod udp {
+    use super::*;
+
+    pub unsafe fn drop_udp_socket(h: i32) {
+        drop_udp_streams(h);
+        udp2::drop_udp_socket(h)
+    }
+
+    pub unsafe fn udp_socket_create(family: i32, ret: i32) {
+        same(ret, 4, 4, 4, from_v2, |r| {
+            udp2::create_udp_socket(family, r)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn udp_socket_bind(
+        h: i32,
+        tag: i32,
+        a0: i32,
+        a1: i32,
+        a2: i32,
+        a3: i32,
+        a4: i32,
+        a5: i32,
+        a6: i32,
+        a7: i32,
+        a8: i32,
+        a9: i32,
+        a10: i32,
+        ret: i32,
+    ) {
+        unit(ret, from_v2, |r| {
+            with_network(|n| {
+                udp2::udp_socket_start_bind(
+                    h, n, tag, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, r,
+                )
+            });
+            if get::<u8>(r, 0) == 0 {
+                udp2::udp_socket_finish_bind(h, r)
+            }
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn udp_socket_connect(
+        h: i32,
+        tag: i32,
+        a0: i32,
+        a1: i32,
+        a2: i32,
+        a3: i32,
+        a4: i32,
+        a5: i32,
+        a6: i32,
+        a7: i32,
+        a8: i32,
+        a9: i32,
+        a10: i32,
+        ret: i32,
+    ) {
+        let a = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10];
+        unit(ret, from_v2, |r| new_udp_streams(h, 1, tag, a, r))
+    }
+
+    pub unsafe fn udp_socket_disconnect(h: i32, ret: i32) {
+        unit(ret, from_v2, |r| {
+            udp2::udp_socket_remote_address(h, r);
+            match get::<u8>(r, 0) {
+                0 => new_udp_streams(h, 0, 0, [0; 11], r),
+                _ => put(r, 1, get::<u8>(r, 4)),
+            }
+        })
+    }
+
+    /// Sends one datagram through the kept outgoing stream (made first if
+    /// there is none).
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn udp_socket_send(
+        h: i32,
+        ptr: i32,
+        len: i32,
+        some: i32,
+        tag: i32,
+        a0: i32,
+        a1: i32,
+        a2: i32,
+        a3: i32,
+        a4: i32,
+        a5: i32,
+        a6: i32,
+        a7: i32,
+        a8: i32,
+        a9: i32,
+        a10: i32,
+        ret: i32,
+    ) {
+        unit(ret, from_v2, |r| {
+            if udp_streams(h).is_none() {
+                new_udp_streams(h, 0, 0, [0; 11], r);
+                if get::<u8>(r, 0) != 0 {
+                    return;
+                }
+            }
+            let (_, out) = udp_streams(h).unwrap_or_default();
+            // One `outgoing-datagram { data, remote-address }` (44 bytes):
+            // the address as 0.2's `ip-socket-address` at 12.
+            let mut dg = Area::new();
+            let d = dg.0.as_mut_ptr() as i32;
+            put(d, 0, ptr);
+            put(d, 4, len);
+            put(d, 8, some as u8);
+            if some != 0 {
+                let a = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10];
+                put(d, 12, tag as u8);
+                put(d, 16, a[0] as u16);
+                if tag == 0 {
+                    for (i, o) in a[1..5].iter().enumerate() {
+                        put(d, 18 + i, *o as u8);
+                    }
+                } else {
+                    put(d, 20, a[1]);
+                    for (i, g) in a[2..10].iter().enumerate() {
+                        put(d, 24 + 2 * i, *g as u16);
+                    }
+                    put(d, 40, a[10]);
+                }
+            }
+            udp2::outgoing_datagram_stream_check_send(out as i32, r);
+            if get::<u8>(r, 0) == 0 {
+                udp2::outgoing_datagram_stream_send(out as i32, d, 1, r);
+            }
+            // Both report at 8.
+            if get::<u8>(r, 0) != 0 {
+                put(r, 1, get::<u8>(r, 8));
+            }
+        })
+    }
+
+    /// `result<tuple<list<u8>, ip-socket-address>, error-code>`: the next
+    /// datagram, waited for.
+    pub unsafe fn udp_socket_receive(h: i32, ret: i32) {
+        super::super::convert(
+            ret,
+            4,
+            4,
+            from_v2,
+            |r| {
+                if udp_streams(h).is_none() {
+                    new_udp_streams(h, 0, 0, [0; 11], r);
+                    if get::<u8>(r, 0) != 0 {
+                        put(r, 4, get::<u8>(r, 1));
+                        return;
+                    }
+                }
+                let (input, _) = udp_streams(h).unwrap_or_default();
+                loop {
+                    udp2::incoming_datagram_stream_receive(input as i32, 1, r);
+                    if get::<u8>(r, 0) != 0 || get::<i32>(r, 8) != 0 {
+                        return;
+                    }
+                    let p = udp2::incoming_datagram_stream_subscribe(input as i32);
+                    crate::io::poll::pollable_block(p);
+                    crate::io::poll::drop_pollable(p);
+                }
+            },
+            // `incoming-datagram { data, remote-address }` at the list.
+            |from, to| {
+                let dg = get::<i32>(from, 0);
+                put(to, 0, get::<i32>(dg, 0));
+                put(to, 4, get::<i32>(dg, 4));
+                core::ptr::copy_nonoverlapping((dg + 8) as *const u8, (to + 8) as *mut u8, 32);
+            },
+        )
+    }
+
+    pub unsafe fn udp_socket_get_local_address(h: i32, ret: i32) {
+        same(ret, 4, 4, 32, from_v2, |r| {
+            udp2::udp_socket_local_address(h, r)
+        })
+    }
+
+    pub unsafe fn udp_socket_get_remote_address(h: i32, ret: i32) {
+        same(ret, 4, 4, 32, from_v2, |r| {
+            udp2::udp_socket_remote_address(h, r)
+        })
+    }
+
+    pub unsafe fn udp_socket_get_address_family(h: i32) -> i32 {
+        udp2::udp_socket_address_family(h)
+    }
+
+    pub unsafe fn udp_socket_get_unicast_hop_limit(h: i32, ret: i32) {
+        same(ret, 1, 4, 1, from_v2, |r| {
+            udp2::udp_socket_unicast_hop_limit(h, r)
+        })
+    }
+
+    pub unsafe fn udp_socket_set_unicast_hop_limit(h: i32, v: i32, ret: i32) {
+        unit(ret, from_v2, |r| {
+            udp2::udp_socket_set_unicast_hop_limit(h, v, r)
+        })
+    }
+
+    pub unsafe fn udp_socket_get_receive_buffer_size(h: i32, ret: i32) {
+        same(ret, 8, 8, 8, from_v2, |r| {
+            udp2::udp_socket_receive_buffer_size(h, r)
+        })
+    }
+
+    pub unsafe fn udp_socket_set_receive_buffer_size(h: i32, v: i64, ret: i32) {
+        unit(ret, from_v2, |r| {
+            udp2::udp_socket_set_receive_buffer_size(h, v, r)
+        })
+    }
+
+    pub unsafe fn udp_socket_get_send_buffer_size(h: i32, ret: i32) {
+        same(ret, 8, 8, 8, from_v2, |r| {
+            udp2::udp_socket_send_buffer_size(h, r)
+        })
+    }
+
+    pub unsafe fn udp_socket_set_send_buffer_size(h: i32, v: i64, ret: i32) {
+        unit(ret, from_v2, |r| {
+            udp2::udp_socket_set_send_buffer_size(h, v, r)
+        })
     }
 }

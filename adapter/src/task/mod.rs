@@ -78,6 +78,9 @@ pub struct Task {
     pub tcp: Vec<(u32, u32, u32)>,
     /// Sockets the program dropped whose streams are still in use.
     pub doomed: Vec<u32>,
+    /// WASI 0.3 UDP sockets' 0.2 datagram streams: (socket, incoming,
+    /// outgoing).
+    pub udp: Vec<(u32, u32, u32)>,
 }
 
 impl Task {
@@ -91,6 +94,7 @@ impl Task {
             core::ptr::addr_of_mut!((*t).channels).write(Vec::new());
             core::ptr::addr_of_mut!((*t).tcp).write(Vec::new());
             core::ptr::addr_of_mut!((*t).doomed).write(Vec::new());
+            core::ptr::addr_of_mut!((*t).udp).write(Vec::new());
         }
     }
 }

@@ -1,11 +1,15 @@
-//! A WASI 0.3 TCP echo server and client (wasi:sockets@0.3 streams):
+//! A WASI 0.3 TCP (and UDP) echo server and client (wasi:sockets@0.3):
 //!   p3-tcp-echo server PORT CONNECTIONS  echoes each connection until its peer
 //!                                        closes, one after another;
 //!   p3-tcp-echo client PORT BYTES        sends BYTES (a pattern), reads them
 //!                                        back, checks them.
+//!   p3-tcp-echo udp-server PORT DATAGRAMS, udp-client PORT DATAGRAMS: the
+//!                                        same with datagrams.
 //! Both on 127.0.0.1.
 
-use wasip3::sockets::types::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket};
+use wasip3::sockets::types::{
+    IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, TcpSocket, UdpSocket,
+};
 use wasip3::wit_bindgen::StreamResult;
 use wasip3::wit_stream;
 
@@ -99,6 +103,46 @@ async fn client(port: u16, bytes: usize) -> Result<(), String> {
     Ok(())
 }
 
+async fn udp_server(port: u16, n: u32) -> Result<(), String> {
+    let sock = UdpSocket::create(IpAddressFamily::Ipv4).map_err(|e| format!("create: {e:?}"))?;
+    sock.bind(addr(port)).map_err(|e| format!("bind: {e:?}"))?;
+    println!("listening on {port}: udp");
+    for i in 0..n {
+        let (data, from) = sock
+            .receive()
+            .await
+            .map_err(|e| format!("receive: {e:?}"))?;
+        sock.send(data.clone(), Some(from))
+            .await
+            .map_err(|e| format!("send: {e:?}"))?;
+        println!("connection {i}: echoed a datagram of {} bytes", data.len());
+    }
+    Ok(())
+}
+
+async fn udp_client(port: u16, n: usize) -> Result<(), String> {
+    let sock = UdpSocket::create(IpAddressFamily::Ipv4).map_err(|e| format!("create: {e:?}"))?;
+    sock.connect(addr(port))
+        .map_err(|e| format!("connect: {e:?}"))?;
+    for i in 0..n {
+        let data: Vec<u8> = (0..100 + i).map(pattern).collect();
+        sock.send(data.clone(), None)
+            .await
+            .map_err(|e| format!("send: {e:?}"))?;
+        let (got, from) = sock
+            .receive()
+            .await
+            .map_err(|e| format!("receive: {e:?}"))?;
+        let from_server = matches!(from, IpSocketAddress::Ipv4(a) if a.port == port);
+        println!(
+            "datagram {i}: {} bytes back, intact: {}, from the server: {from_server}",
+            got.len(),
+            got == data
+        );
+    }
+    Ok(())
+}
+
 impl wasip3::exports::cli::run::Guest for Echo {
     async fn run() -> Result<(), ()> {
         let args = wasip3::cli::environment::get_arguments();
@@ -106,6 +150,8 @@ impl wasip3::exports::cli::run::Guest for Echo {
         let n: usize = args[3].parse().unwrap();
         let r = match args[1].as_str() {
             "server" => server(port, n as u32).await,
+            "udp-server" => udp_server(port, n as u32).await,
+            "udp-client" => udp_client(port, n).await,
             _ => client(port, n).await,
         };
         r.map_err(|e| eprintln!("{e}"))
