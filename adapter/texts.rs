@@ -39,7 +39,8 @@ texts! {
     ExitReturned = "proc_exit returned",
     Internal = "internal error in the adapter",
     // The async canonical ABI (WASI 0.3), with the reference host's wording
-    // where it has one.
+    // where it has one; `Deadlock` to `BadContextSlot`, which an output has
+    // only with the async built-ins (the tool relies on that range).
     Deadlock = "deadlock detected: event loop cannot make further progress",
     NotWaitableSet = "handle is not a waitable set: index",
     NotWaitable = "handle is not a waitable: index",

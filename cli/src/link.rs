@@ -161,7 +161,7 @@ impl<'a> Linked<'a> {
 const INIT_STATE: &str = "wasi-downlevel:init-state";
 
 /// The prefix of the adapter's async ABI built-ins (`task`).
-const ASYNC: &str = "wasi-downlevel:async#";
+pub const ASYNC: &str = "wasi-downlevel:async#";
 
 /// The adapter's stream operation on a TCP socket (`__linker__.tcp_io`).
 const TCP_IO: &str = "wasi-downlevel:tcp-io";

@@ -1134,16 +1134,22 @@ fn start_function(run: u32, post_return: Option<u32>, proc_exit: u32) -> Functio
 /// The texts the output may use, by number: the trap reasons, the settings
 /// given, and the names of the WASI functions kept (without version).
 fn texts(l: &Linked, kept: &Kept, options: &crate::Options) -> Vec<(u32, String)> {
+    let adapter = l.adapter();
+    // The async ABI's texts only where its built-ins are kept.
+    let is_async = l.module(adapter).exports.iter().any(|e| {
+        e.name.starts_with(crate::link::ASYNC)
+            && kept.funcs[adapter].get(e.index as usize) == Some(&true)
+    });
+    let async_texts = crate::Text::Deadlock as usize..=crate::Text::BadContextSlot as usize;
     let mut out: Vec<(u32, String)> = crate::TEXTS
         .iter()
         .enumerate()
+        .filter(|(i, t)| !t.is_empty() && (is_async || !async_texts.contains(i)))
         .map(|(i, t)| (i as u32, t.to_string()))
-        .filter(|(_, t)| !t.is_empty())
         .collect();
     if let Some(cwd) = options.initial_cwd.as_ref().filter(|c| !c.is_empty()) {
         out.push((crate::Text::InitialCwd as u32, cwd.clone()));
     }
-    let adapter = l.adapter();
     for e in &l.module(adapter).exports {
         let Some(k) = crate::WASI_FUNCS.iter().position(|n| *n == e.name) else {
             continue;
