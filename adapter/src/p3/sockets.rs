@@ -20,6 +20,68 @@ use crate::sockets::{
 use crate::state;
 use crate::task::stream::{self, Errors, Side};
 
+/// An `ip-socket-address` flattened: the values after its tag (the
+/// generated shims pass them as an array).
+pub type Addr = [i32; 11];
+
+/// Calls 0.2's `f(handle, x, tag, a0, ..., a10, ret)` with the flat address
+/// `a`.
+macro_rules! spread {
+    ($f:path, $h:expr, $x:expr, $tag:expr, $a:expr, $r:expr) => {{
+        let a: Addr = $a;
+        $f(
+            $h, $x, $tag, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], $r,
+        )
+    }};
+}
+
+/// Declares `name(handle, tag, a0, ..., a10, ret)`, the flat signature the
+/// shims call with an `ip-socket-address`, as `inner(handle, tag, [a0,
+/// ..., a10], ret)`.
+macro_rules! flat_addr {
+    ($name:ident => $inner:ident) => {
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn $name(
+            h: i32,
+            tag: i32,
+            a0: i32,
+            a1: i32,
+            a2: i32,
+            a3: i32,
+            a4: i32,
+            a5: i32,
+            a6: i32,
+            a7: i32,
+            a8: i32,
+            a9: i32,
+            a10: i32,
+            ret: i32,
+        ) {
+            $inner(h, tag, [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10], ret)
+        }
+    };
+}
+
+/// A getter whose 0.2 result only moves: its payload from `p2` to `p3`,
+/// `size` bytes (a bool or `u8`: 1 to 4; `u32`, an address: 4 to 4; a
+/// `u64`: 8 to 8).
+macro_rules! getter {
+    ($name:ident => $f:path, $p2:expr, $p3:expr, $size:expr) => {
+        pub unsafe fn $name(h: i32, ret: i32) {
+            same(ret, $p2, $p3, $size, from_v2, |r| $f(h, r))
+        }
+    };
+}
+
+/// A setter: 0.2's, its unit result moved.
+macro_rules! setter {
+    ($name:ident($t:ty) => $f:path) => {
+        pub unsafe fn $name(h: i32, v: $t, ret: i32) {
+            unit(ret, from_v2, |r| $f(h, v, r))
+        }
+    };
+}
+
 /// 0.2's `error-code` as 0.3's `wasi:sockets/types.error-code`.
 fn from_v2(c: u8) -> u8 {
     match c {
@@ -153,29 +215,13 @@ pub mod types {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn tcp_socket_bind(
-        h: i32,
-        tag: i32,
-        a0: i32,
-        a1: i32,
-        a2: i32,
-        a3: i32,
-        a4: i32,
-        a5: i32,
-        a6: i32,
-        a7: i32,
-        a8: i32,
-        a9: i32,
-        a10: i32,
-        ret: i32,
-    ) {
+    flat_addr!(tcp_socket_bind => tcp_socket_bind_addr);
+    flat_addr!(tcp_socket_connect => tcp_socket_connect_addr);
+
+    /// Binds (0.2's start and finish).
+    unsafe fn tcp_socket_bind_addr(h: i32, tag: i32, a: Addr, ret: i32) {
         unit(ret, from_v2, |r| {
-            with_network(|n| {
-                tcp2::tcp_socket_start_bind(
-                    h, n, tag, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, r,
-                )
-            });
+            with_network(|n| spread!(tcp2::tcp_socket_start_bind, h, n, tag, a, r));
             if get::<u8>(r, 0) == 0 {
                 tcp2::tcp_socket_finish_bind(h, r)
             }
@@ -184,34 +230,14 @@ pub mod types {
 
     /// Connects (on preview1 the call finishes at once) and keeps the
     /// connection's streams.
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn tcp_socket_connect(
-        h: i32,
-        tag: i32,
-        a0: i32,
-        a1: i32,
-        a2: i32,
-        a3: i32,
-        a4: i32,
-        a5: i32,
-        a6: i32,
-        a7: i32,
-        a8: i32,
-        a9: i32,
-        a10: i32,
-        ret: i32,
-    ) {
+    unsafe fn tcp_socket_connect_addr(h: i32, tag: i32, a: Addr, ret: i32) {
         super::super::convert(
             ret,
             4,
             4,
             from_v2,
             |r| {
-                with_network(|n| {
-                    tcp2::tcp_socket_start_connect(
-                        h, n, tag, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, r,
-                    )
-                });
+                with_network(|n| spread!(tcp2::tcp_socket_start_connect, h, n, tag, a, r));
                 match get::<u8>(r, 0) {
                     0 => tcp2::tcp_socket_finish_connect(h, r),
                     // Its error where finish-connect's would be.
@@ -251,18 +277,9 @@ pub mod types {
         put(ret, 4, f);
     }
 
-    /// `result<ip-socket-address, error-code>`: 32 bytes at 4 in both.
-    pub unsafe fn tcp_socket_get_local_address(h: i32, ret: i32) {
-        same(ret, 4, 4, 32, from_v2, |r| {
-            tcp2::tcp_socket_local_address(h, r)
-        })
-    }
+    getter!(tcp_socket_get_local_address => tcp2::tcp_socket_local_address, 4, 4, 32);
 
-    pub unsafe fn tcp_socket_get_remote_address(h: i32, ret: i32) {
-        same(ret, 4, 4, 32, from_v2, |r| {
-            tcp2::tcp_socket_remote_address(h, r)
-        })
-    }
+    getter!(tcp_socket_get_remote_address => tcp2::tcp_socket_remote_address, 4, 4, 32);
 
     pub unsafe fn tcp_socket_get_is_listening(h: i32) -> i32 {
         tcp2::tcp_socket_is_listening(h)
@@ -272,94 +289,35 @@ pub mod types {
         tcp2::tcp_socket_address_family(h)
     }
 
-    pub unsafe fn tcp_socket_set_listen_backlog_size(h: i32, v: i64, ret: i32) {
-        unit(ret, from_v2, |r| {
-            tcp2::tcp_socket_set_listen_backlog_size(h, v, r)
-        })
-    }
+    setter!(tcp_socket_set_listen_backlog_size(i64) => tcp2::tcp_socket_set_listen_backlog_size);
 
-    /// `result<bool, error-code>` (and `u8`): 0.2 has it at 1.
-    pub unsafe fn tcp_socket_get_keep_alive_enabled(h: i32, ret: i32) {
-        same(ret, 1, 4, 1, from_v2, |r| {
-            tcp2::tcp_socket_keep_alive_enabled(h, r)
-        })
-    }
+    getter!(tcp_socket_get_keep_alive_enabled => tcp2::tcp_socket_keep_alive_enabled, 1, 4, 1);
 
-    pub unsafe fn tcp_socket_set_keep_alive_enabled(h: i32, v: i32, ret: i32) {
-        unit(ret, from_v2, |r| {
-            tcp2::tcp_socket_set_keep_alive_enabled(h, v, r)
-        })
-    }
+    setter!(tcp_socket_set_keep_alive_enabled(i32) => tcp2::tcp_socket_set_keep_alive_enabled);
 
-    /// `result<duration, error-code>` (and `u64`): at 8 in both.
-    pub unsafe fn tcp_socket_get_keep_alive_idle_time(h: i32, ret: i32) {
-        same(ret, 8, 8, 8, from_v2, |r| {
-            tcp2::tcp_socket_keep_alive_idle_time(h, r)
-        })
-    }
+    getter!(tcp_socket_get_keep_alive_idle_time => tcp2::tcp_socket_keep_alive_idle_time, 8, 8, 8);
 
-    pub unsafe fn tcp_socket_set_keep_alive_idle_time(h: i32, v: i64, ret: i32) {
-        unit(ret, from_v2, |r| {
-            tcp2::tcp_socket_set_keep_alive_idle_time(h, v, r)
-        })
-    }
+    setter!(tcp_socket_set_keep_alive_idle_time(i64) => tcp2::tcp_socket_set_keep_alive_idle_time);
 
-    pub unsafe fn tcp_socket_get_keep_alive_interval(h: i32, ret: i32) {
-        same(ret, 8, 8, 8, from_v2, |r| {
-            tcp2::tcp_socket_keep_alive_interval(h, r)
-        })
-    }
+    getter!(tcp_socket_get_keep_alive_interval => tcp2::tcp_socket_keep_alive_interval, 8, 8, 8);
 
-    pub unsafe fn tcp_socket_set_keep_alive_interval(h: i32, v: i64, ret: i32) {
-        unit(ret, from_v2, |r| {
-            tcp2::tcp_socket_set_keep_alive_interval(h, v, r)
-        })
-    }
+    setter!(tcp_socket_set_keep_alive_interval(i64) => tcp2::tcp_socket_set_keep_alive_interval);
 
-    /// `result<u32, error-code>`: at 4 in both.
-    pub unsafe fn tcp_socket_get_keep_alive_count(h: i32, ret: i32) {
-        same(ret, 4, 4, 4, from_v2, |r| {
-            tcp2::tcp_socket_keep_alive_count(h, r)
-        })
-    }
+    getter!(tcp_socket_get_keep_alive_count => tcp2::tcp_socket_keep_alive_count, 4, 4, 4);
 
-    pub unsafe fn tcp_socket_set_keep_alive_count(h: i32, v: i32, ret: i32) {
-        unit(ret, from_v2, |r| {
-            tcp2::tcp_socket_set_keep_alive_count(h, v, r)
-        })
-    }
+    setter!(tcp_socket_set_keep_alive_count(i32) => tcp2::tcp_socket_set_keep_alive_count);
 
-    pub unsafe fn tcp_socket_get_hop_limit(h: i32, ret: i32) {
-        same(ret, 1, 4, 1, from_v2, |r| tcp2::tcp_socket_hop_limit(h, r))
-    }
+    getter!(tcp_socket_get_hop_limit => tcp2::tcp_socket_hop_limit, 1, 4, 1);
 
-    pub unsafe fn tcp_socket_set_hop_limit(h: i32, v: i32, ret: i32) {
-        unit(ret, from_v2, |r| tcp2::tcp_socket_set_hop_limit(h, v, r))
-    }
+    setter!(tcp_socket_set_hop_limit(i32) => tcp2::tcp_socket_set_hop_limit);
 
-    pub unsafe fn tcp_socket_get_receive_buffer_size(h: i32, ret: i32) {
-        same(ret, 8, 8, 8, from_v2, |r| {
-            tcp2::tcp_socket_receive_buffer_size(h, r)
-        })
-    }
+    getter!(tcp_socket_get_receive_buffer_size => tcp2::tcp_socket_receive_buffer_size, 8, 8, 8);
 
-    pub unsafe fn tcp_socket_set_receive_buffer_size(h: i32, v: i64, ret: i32) {
-        unit(ret, from_v2, |r| {
-            tcp2::tcp_socket_set_receive_buffer_size(h, v, r)
-        })
-    }
+    setter!(tcp_socket_set_receive_buffer_size(i64) => tcp2::tcp_socket_set_receive_buffer_size);
 
-    pub unsafe fn tcp_socket_get_send_buffer_size(h: i32, ret: i32) {
-        same(ret, 8, 8, 8, from_v2, |r| {
-            tcp2::tcp_socket_send_buffer_size(h, r)
-        })
-    }
+    getter!(tcp_socket_get_send_buffer_size => tcp2::tcp_socket_send_buffer_size, 8, 8, 8);
 
-    pub unsafe fn tcp_socket_set_send_buffer_size(h: i32, v: i64, ret: i32) {
-        unit(ret, from_v2, |r| {
-            tcp2::tcp_socket_set_send_buffer_size(h, v, r)
-        })
-    }
+    setter!(tcp_socket_set_send_buffer_size(i64) => tcp2::tcp_socket_set_send_buffer_size);
 }
 
 pub mod ip_name_lookup {
@@ -430,7 +388,7 @@ unsafe fn ensure_bound(h: i32, r: i32) {
         return;
     }
     let family = udp2::udp_socket_address_family(h);
-    with_network(|n| udp2::udp_socket_start_bind(h, n, family, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, r));
+    with_network(|n| spread!(udp2::udp_socket_start_bind, h, n, family, [0; 11], r));
     if get::<u8>(r, 0) == 0 {
         udp2::udp_socket_finish_bind(h, r)
     }
@@ -440,14 +398,12 @@ unsafe fn ensure_bound(h: i32, r: i32) {
 /// `option<ip-socket-address>`), kept; a 0.2 result at `r` (its error at 1
 /// whichever call failed).
 #[allow(clippy::too_many_arguments)]
-unsafe fn new_udp_streams(h: i32, some: i32, tag: i32, a: [i32; 11], r: i32) {
+unsafe fn new_udp_streams(h: i32, some: i32, tag: i32, a: Addr, r: i32) {
     ensure_bound(h, r);
     if get::<u8>(r, 0) != 0 {
         return;
     }
-    udp2::udp_socket_stream(
-        h, some, tag, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r,
-    );
+    spread!(udp2::udp_socket_stream, h, some, tag, a, r);
     match get::<u8>(r, 0) {
         0 => {
             drop_udp_streams(h);
@@ -471,53 +427,19 @@ pub mod udp {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn udp_socket_bind(
-        h: i32,
-        tag: i32,
-        a0: i32,
-        a1: i32,
-        a2: i32,
-        a3: i32,
-        a4: i32,
-        a5: i32,
-        a6: i32,
-        a7: i32,
-        a8: i32,
-        a9: i32,
-        a10: i32,
-        ret: i32,
-    ) {
+    flat_addr!(udp_socket_bind => udp_socket_bind_addr);
+    flat_addr!(udp_socket_connect => udp_socket_connect_addr);
+
+    unsafe fn udp_socket_bind_addr(h: i32, tag: i32, a: Addr, ret: i32) {
         unit(ret, from_v2, |r| {
-            with_network(|n| {
-                udp2::udp_socket_start_bind(
-                    h, n, tag, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, r,
-                )
-            });
+            with_network(|n| spread!(udp2::udp_socket_start_bind, h, n, tag, a, r));
             if get::<u8>(r, 0) == 0 {
                 udp2::udp_socket_finish_bind(h, r)
             }
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn udp_socket_connect(
-        h: i32,
-        tag: i32,
-        a0: i32,
-        a1: i32,
-        a2: i32,
-        a3: i32,
-        a4: i32,
-        a5: i32,
-        a6: i32,
-        a7: i32,
-        a8: i32,
-        a9: i32,
-        a10: i32,
-        ret: i32,
-    ) {
-        let a = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10];
+    unsafe fn udp_socket_connect_addr(h: i32, tag: i32, a: Addr, ret: i32) {
         unit(ret, from_v2, |r| new_udp_streams(h, 1, tag, a, r))
     }
 
@@ -632,55 +554,23 @@ pub mod udp {
         )
     }
 
-    pub unsafe fn udp_socket_get_local_address(h: i32, ret: i32) {
-        same(ret, 4, 4, 32, from_v2, |r| {
-            udp2::udp_socket_local_address(h, r)
-        })
-    }
+    getter!(udp_socket_get_local_address => udp2::udp_socket_local_address, 4, 4, 32);
 
-    pub unsafe fn udp_socket_get_remote_address(h: i32, ret: i32) {
-        same(ret, 4, 4, 32, from_v2, |r| {
-            udp2::udp_socket_remote_address(h, r)
-        })
-    }
+    getter!(udp_socket_get_remote_address => udp2::udp_socket_remote_address, 4, 4, 32);
 
     pub unsafe fn udp_socket_get_address_family(h: i32) -> i32 {
         udp2::udp_socket_address_family(h)
     }
 
-    pub unsafe fn udp_socket_get_unicast_hop_limit(h: i32, ret: i32) {
-        same(ret, 1, 4, 1, from_v2, |r| {
-            udp2::udp_socket_unicast_hop_limit(h, r)
-        })
-    }
+    getter!(udp_socket_get_unicast_hop_limit => udp2::udp_socket_unicast_hop_limit, 1, 4, 1);
 
-    pub unsafe fn udp_socket_set_unicast_hop_limit(h: i32, v: i32, ret: i32) {
-        unit(ret, from_v2, |r| {
-            udp2::udp_socket_set_unicast_hop_limit(h, v, r)
-        })
-    }
+    setter!(udp_socket_set_unicast_hop_limit(i32) => udp2::udp_socket_set_unicast_hop_limit);
 
-    pub unsafe fn udp_socket_get_receive_buffer_size(h: i32, ret: i32) {
-        same(ret, 8, 8, 8, from_v2, |r| {
-            udp2::udp_socket_receive_buffer_size(h, r)
-        })
-    }
+    getter!(udp_socket_get_receive_buffer_size => udp2::udp_socket_receive_buffer_size, 8, 8, 8);
 
-    pub unsafe fn udp_socket_set_receive_buffer_size(h: i32, v: i64, ret: i32) {
-        unit(ret, from_v2, |r| {
-            udp2::udp_socket_set_receive_buffer_size(h, v, r)
-        })
-    }
+    setter!(udp_socket_set_receive_buffer_size(i64) => udp2::udp_socket_set_receive_buffer_size);
 
-    pub unsafe fn udp_socket_get_send_buffer_size(h: i32, ret: i32) {
-        same(ret, 8, 8, 8, from_v2, |r| {
-            udp2::udp_socket_send_buffer_size(h, r)
-        })
-    }
+    getter!(udp_socket_get_send_buffer_size => udp2::udp_socket_send_buffer_size, 8, 8, 8);
 
-    pub unsafe fn udp_socket_set_send_buffer_size(h: i32, v: i64, ret: i32) {
-        unit(ret, from_v2, |r| {
-            udp2::udp_socket_set_send_buffer_size(h, v, r)
-        })
-    }
+    setter!(udp_socket_set_send_buffer_size(i64) => udp2::udp_socket_set_send_buffer_size);
 }
