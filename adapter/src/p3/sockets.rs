@@ -518,40 +518,42 @@ pub mod udp {
     }
 
     /// `result<tuple<list<u8>, ip-socket-address>, error-code>`: the next
-    /// datagram, waited for.
+    /// datagram, waited for (its data straight into a list of the
+    /// program's).
     pub unsafe fn udp_socket_receive(h: i32, ret: i32) {
-        super::super::convert(
-            ret,
-            4,
-            4,
-            from_v2,
-            |r| {
-                if udp_streams(h).is_none() {
-                    new_udp_streams(h, 0, 0, [0; 11], r);
-                    if get::<u8>(r, 0) != 0 {
-                        put(r, 4, get::<u8>(r, 1));
+        let mut area = Area::new();
+        let r = area.0.as_mut_ptr() as i32;
+        if udp_streams(h).is_none() {
+            new_udp_streams(h, 0, 0, [0; 11], r);
+            if get::<u8>(r, 0) != 0 {
+                put(ret, 0, 1u8);
+                put(ret, 4, from_v2(get(r, 1)));
+                put(ret, 8, 0u8);
+                return;
+            }
+        }
+        let (input, _) = udp_streams(h).unwrap_or_default();
+        loop {
+            match udp2::receive(input as i32, 1) {
+                Ok(mut got) => {
+                    if let Some((data, from)) = got.pop() {
+                        put(ret, 0, 0u8);
+                        crate::abi::put_string(ret + 4, &data);
+                        from.put(ret + 12);
                         return;
                     }
                 }
-                let (input, _) = udp_streams(h).unwrap_or_default();
-                loop {
-                    udp2::incoming_datagram_stream_receive(input as i32, 1, r);
-                    if get::<u8>(r, 0) != 0 || get::<i32>(r, 8) != 0 {
-                        return;
-                    }
-                    let p = udp2::incoming_datagram_stream_subscribe(input as i32);
-                    crate::io::poll::pollable_block(p);
-                    crate::io::poll::drop_pollable(p);
+                Err(e) => {
+                    put(ret, 0, 1u8);
+                    put(ret, 4, from_v2(e));
+                    put(ret, 8, 0u8);
+                    return;
                 }
-            },
-            // `incoming-datagram { data, remote-address }` at the list.
-            |from, to| {
-                let dg = get::<i32>(from, 0);
-                put(to, 0, get::<i32>(dg, 0));
-                put(to, 4, get::<i32>(dg, 4));
-                core::ptr::copy_nonoverlapping((dg + 8) as *const u8, (to + 8) as *mut u8, 32);
-            },
-        )
+            }
+            let p = udp2::incoming_datagram_stream_subscribe(input as i32);
+            crate::io::poll::pollable_block(p);
+            crate::io::poll::drop_pollable(p);
+        }
     }
 
     getter!(udp_socket_get_local_address => udp2::udp_socket_local_address, 4, 4, 32);

@@ -184,7 +184,7 @@ impl Addr {
     }
 
     /// Writes an `ip-socket-address` at `at`.
-    unsafe fn put(&self, at: i32) {
+    pub(crate) unsafe fn put(&self, at: i32) {
         put(at, 0, self.v6 as u8);
         put(at, 4, self.port);
         if self.v6 {

@@ -308,9 +308,26 @@ fn current(socket: i32, generation: u32) -> Result<&'static mut UdpSocket> {
 /// other peers are dropped, as the reference host does: Linux filters only
 /// what arrives after `connect`, not what was queued before.
 pub unsafe fn incoming_datagram_stream_receive(handle: i32, max: i64, ret: i32) {
+    let r = receive(handle, max);
+    put_result(ret, 4, r, |at, got| {
+        // incoming-datagram: data (ptr, len) at 0, address at 8; 40 bytes.
+        let list = crate::program_alloc(4, got.len() * 40) as i32;
+        for (i, (data, from)) in got.iter().enumerate() {
+            let e = list + 40 * i as i32;
+            crate::abi::put_string(e, data);
+            from.put(e + 8);
+        }
+        put(at, 0, list);
+        put(at, 4, got.len() as i32);
+    })
+}
+
+/// The datagrams (at most `max`) waiting now on stream `handle`, and whom
+/// each came from.
+pub fn receive(handle: i32, max: i64) -> Result<Vec<(Vec<u8>, Addr)>> {
     let st = state::table().get::<IncomingDatagramStream>(handle);
     let max = (max as u64).min(MAX_DATAGRAMS) as usize;
-    let r = current(st.socket, st.generation).and_then(|s| {
+    current(st.socket, st.generation).and_then(|s| {
         let mut got: Vec<(Vec<u8>, Addr)> = Vec::new();
         if max == 0 {
             return Ok(got);
@@ -333,17 +350,6 @@ pub unsafe fn incoming_datagram_stream_receive(handle: i32, max: i64, ret: i32) 
             }
         }
         Ok(got)
-    });
-    put_result(ret, 4, r, |at, got| {
-        // incoming-datagram: data (ptr, len) at 0, address at 8; 40 bytes.
-        let list = crate::program_alloc(4, got.len() * 40) as i32;
-        for (i, (data, from)) in got.iter().enumerate() {
-            let e = list + 40 * i as i32;
-            crate::abi::put_string(e, data);
-            from.put(e + 8);
-        }
-        put(at, 0, list);
-        put(at, 4, got.len() as i32);
     })
 }
 
