@@ -380,3 +380,45 @@ fn echo(kind: &str, sizes: &[&str], served: u32) {
         "the adapted server"
     );
 }
+
+#[test]
+fn the_newest_run_runs() {
+    // Rust std exports a 0.2 `run` (its `main`) beside the program's 0.3
+    // one: whichever comes first, the 0.3 one runs (here: status 0, where
+    // the 0.2 one would fail), as on wasmtime given 0.3.
+    let dir = temp_dir("p3-newest-run");
+    for (first, second) in [("0.2.0", "0.3.0"), ("0.3.0", "0.2.0")] {
+        let export = |v: &str| {
+            let f = if v == "0.3.0" { "$run3" } else { "$run2" };
+            format!(
+                r#"(instance $i{} (export "run" (func {f}))) (export "wasi:cli/run@{v}" (instance $i{}))"#,
+                &v[2..3],
+                &v[2..3]
+            )
+        };
+        let text = format!(
+            r#"(component
+            (core module $m
+                (memory (export "memory") 1)
+                (func (export "r2") (result i32) i32.const 1)
+                (func (export "r3") (result i32) i32.const 0))
+            (core instance $m (instantiate $m))
+            (func $run2 (result (result)) (canon lift (core func $m "r2")))
+            (func $run3 (result (result)) (canon lift (core func $m "r3")))
+            {} {})"#,
+            export(first),
+            export(second)
+        );
+        let path = dir.join(format!("{first}-first.wasm"));
+        std::fs::write(&path, wat::parse_str(&text).unwrap()).unwrap();
+        let mut cmd = adapted(Runtime::Embedded);
+        cmd.arg(&path);
+        let out = run(cmd, Input::Pipe(b""), &dir);
+        assert!(
+            out.status.success(),
+            "{first} first: {:?} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

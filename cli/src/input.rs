@@ -454,7 +454,13 @@ impl<'a> Reader<'a> {
                         ComponentExternalKind::Instance => {
                             let i = self.comp_instance(e.index)?;
                             self.comp_instances.push(i);
-                            if e.name.name.starts_with(RUN_EXPORT) {
+                            // A program may export several (Rust std's 0.2
+                            // `main` beside a 0.3 `run`): the newest runs,
+                            // as wasmtime runs it given 0.3.
+                            let newer = |old: &str| release(e.name.name) > release(old);
+                            if e.name.name.starts_with(RUN_EXPORT)
+                                && self.run.is_none_or(|(old, _)| newer(old))
+                            {
                                 self.run = Some((e.name.name, e.index));
                             }
                         }
@@ -926,6 +932,14 @@ fn defined_layout(
         }
         D::Own(_) | D::Borrow(_) | D::Future(_) | D::Stream(_) => Some((4, 4)),
     }
+}
+
+/// `wasi:cli/run@0.3.2` -> (0, 3, 2); unparsable parts are 0.
+fn release(name: &str) -> (u32, u32, u32) {
+    let v = name.split_once('@').map_or("", |(_, v)| v);
+    let mut parts = v.split('.').map(|p| p.parse().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    (next(), next(), next())
 }
 
 /// The canonical built-in's name as the component-model spec writes it.

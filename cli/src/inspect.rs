@@ -16,9 +16,15 @@ pub fn report(bytes: &[u8], options: &crate::Options) -> Result<String> {
         bytes
     } else {
         adapted = crate::adapt(bytes, options)?;
+        // A command exports the `run` of its release.
+        let run3 = b"wasi:cli/run@0.3.";
+        let release = match bytes.windows(run3.len()).any(|w| w == run3) {
+            true => "0.3",
+            false => "0.2",
+        };
         writeln!(
             out,
-            "a WASI 0.2 program of {} bytes; adapted, a preview1 module of {} bytes",
+            "a WASI {release} program of {} bytes; adapted, a preview1 module of {} bytes",
             bytes.len(),
             adapted.wasm.len()
         )?;
