@@ -1,6 +1,7 @@
 //! A WASI 0.3 program that awaits several things at once: timers of
 //! different lengths, a stream between two of its own tasks, a
-//! race that cancels the slower timer, and stdin read while a timer runs.
+//! race that cancels the slower timer, a read cancelled by a timer, and stdin
+//! read while a timer runs.
 
 use std::cell::RefCell;
 use wasip3::cli::{stdin, stdout};
@@ -93,10 +94,21 @@ impl wasip3::exports::cli::run::Guest for Concurrent {
         )
         .await;
 
-        // stdin read while a timer runs.
+        // stdin read while a timer runs; first a read raced against a short
+        // timer, which (on a pipe that stays empty a while) cancels it.
         let (mut rx, result) = stdin::read_via_stream();
+        let mut first = 0;
+        {
+            let read = Box::pin(rx.read(Vec::with_capacity(65_536)));
+            let timer = Box::pin(monotonic_clock::wait_for(MS));
+            if let futures::future::Either::Left(((_, buf), _)) =
+                futures::future::select(read, timer).await
+            {
+                first = buf.len();
+            }
+        }
         let read_all = async move {
-            let mut total = 0;
+            let mut total = first;
             loop {
                 let (status, buf) = rx.read(Vec::with_capacity(65_536)).await;
                 total += buf.len();
