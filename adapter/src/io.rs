@@ -29,6 +29,46 @@ extern "C" {
     /// socket, else a stub: so a program without sockets imports no `sock_*`
     /// function (hosts such as wasm3 have none).
     fn tcp_io(send: i32, socket: i32, fd: i32, buf: i32, len: i32) -> i32;
+    /// [`file_io`] when the program can open a file stream, else a stub:
+    /// so a program whose streams are only stdio keeps no file paths.
+    #[link_name = "file_io"]
+    fn linked_file_io(op: i32, fd: i32, buf: i32, len: i32, at: i64) -> i64;
+}
+
+/// The operations of [`file_io`].
+const PREAD: i32 = 0;
+const PWRITE: i32 = 1;
+const APPEND: i32 = 2;
+const RELEASE: i32 = 3;
+
+/// A file stream's operation, for the streams here (`__linker__.file_io`):
+/// read `buf[..len]` at `at` (its count), write it all at `at` or
+/// appending (`at`: the fd flags), or release the stream's fd; a negated
+/// errno when that fails.
+#[export_name = "wasi-downlevel:file-io"]
+pub unsafe extern "C" fn file_io(op: i32, fd: i32, buf: i32, len: i32, at: i64) -> i64 {
+    let (fd, buf, len) = (fd as Fd, buf as *mut u8, len as usize);
+    let r = match op {
+        PREAD => p1::pread(fd, buf, len, at as u64),
+        PWRITE => p1::pwrite_all(fd, buf, len, at as u64).map(|()| 0),
+        APPEND => p1::append_all(fd, buf, len, at as u16).map(|()| 0),
+        _ => {
+            crate::fds::release(fd);
+            Ok(0)
+        }
+    };
+    match r {
+        Ok(n) => n as i64,
+        Err(e) => -(e.raw() as i64),
+    }
+}
+
+/// A file stream's operation through the linker's binding.
+fn file_op(op: i32, fd: Fd, buf: *const u8, len: usize, at: u64) -> Result<usize, p1::Errno> {
+    match unsafe { linked_file_io(op, fd as i32, buf as i32, len as i32, at as i64) } {
+        n if n >= 0 => Ok(n as usize),
+        e => Err(p1::errno(-e as i32)),
+    }
 }
 
 /// Receives into, or sends all of, `buf[..len]` on socket `socket` (fd
@@ -231,7 +271,7 @@ fn read_from(
     }
     let n = match s.pos {
         Pos::At(offset) => {
-            let n = p1::pread(s.fd, buf, len, offset)?;
+            let n = file_op(PREAD, s.fd, buf, len, offset)?;
             s.pos = Pos::At(offset + n as u64);
             n
         }
@@ -317,11 +357,13 @@ fn write_at(s: &mut OutputStream, buf: *const u8, len: usize) -> Result<(), Stre
     match s.pos {
         Pos::Fd => p1::write_all(s.fd, buf, len)?,
         Pos::At(offset) => {
-            p1::pwrite_all(s.fd, buf, len, offset)?;
+            file_op(PWRITE, s.fd, buf, len, offset)?;
             s.pos = Pos::At(offset + len as u64);
         }
         // No p2 call uses the fd's own position, so appending may move it.
-        Pos::Append(flags) => p1::append_all(s.fd, buf, len, flags)?,
+        Pos::Append(flags) => {
+            file_op(APPEND, s.fd, buf, len, flags as u64)?;
+        }
         Pos::Denied => return Err(StreamError::Failed(wasi::ERRNO_BADF)),
         Pos::Socket(h) if crate::sockets::tcp::ended(h, true) => return Err(StreamError::Closed),
         Pos::Socket(h) => {
@@ -625,7 +667,7 @@ pub mod streams {
     pub unsafe fn drop_input_stream(handle: i32) {
         let s = state::table().delete::<InputStream>(handle);
         if s.pos.shares_file() {
-            crate::fds::release(s.fd)
+            let _ = file_op(RELEASE, s.fd, core::ptr::null(), 0, 0);
         }
     }
 
@@ -707,7 +749,7 @@ pub mod streams {
     pub unsafe fn drop_output_stream(handle: i32) {
         let s = state::table().delete::<OutputStream>(handle);
         if s.pos.shares_file() {
-            crate::fds::release(s.fd)
+            let _ = file_op(RELEASE, s.fd, core::ptr::null(), 0, 0);
         }
     }
 }

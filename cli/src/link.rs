@@ -163,6 +163,9 @@ const INIT_STATE: &str = "wasi-downlevel:init-state";
 /// The prefix of the adapter's async ABI built-ins (`task`).
 pub const ASYNC: &str = "wasi-downlevel:async#";
 
+/// The adapter's stream operation on a file (`__linker__.file_io`).
+const FILE_IO: &str = "wasi-downlevel:file-io";
+
 /// The adapter's stream operation on a TCP socket (`__linker__.tcp_io`).
 const TCP_IO: &str = "wasi-downlevel:tcp-io";
 
@@ -203,6 +206,8 @@ struct Linker<'g, 'a> {
     /// Whether the program can create a TCP socket (and so have streams on
     /// one).
     tcp: bool,
+    /// Whether the program can open a stream on a file.
+    files: bool,
 }
 
 pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Result<Linked<'a>> {
@@ -230,6 +235,7 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
         warnings: Vec::new(),
         reallocs: Vec::new(),
         tcp: false,
+        files: false,
     };
     if graph.bare {
         l.bare_checks()?;
@@ -388,6 +394,20 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
                     None => Target::Missing(format!("the adapter does not export {TCP_IO}")),
                 }
             }
+            ("__linker__", "file_io") if l.files => {
+                match l.module(adapter).export(FILE_IO, ExternalKind::Func) {
+                    Some(index) => Target::Def {
+                        part: adapter,
+                        index,
+                    },
+                    None => Target::Missing(format!("the adapter does not export {FILE_IO}")),
+                }
+            }
+            // Never called: without a file stream no stream is on a file.
+            ("__linker__", "file_io") => Target::Stub {
+                errno: -58, // `notsup`
+                ty: l.module(adapter).types[imp.ty as usize].clone(),
+            },
             // Never called: without a TCP socket no stream is on one.
             ("__linker__", "tcp_io") => Target::Stub {
                 errno: -58, // `notsup`
@@ -700,6 +720,13 @@ impl<'g, 'a> Linker<'g, 'a> {
             self.missing.push(msg);
             return None;
         };
+        self.files |= iface == "wasi:filesystem/types"
+            && matches!(
+                field,
+                "[method]descriptor.read-via-stream"
+                    | "[method]descriptor.write-via-stream"
+                    | "[method]descriptor.append-via-stream"
+            );
         // 0.2 creates TCP sockets in their own interface, 0.3 in `types`.
         self.tcp |= iface == "wasi:sockets/tcp-create-socket"
             || (iface == "wasi:sockets/types" && field == "[static]tcp-socket.create");

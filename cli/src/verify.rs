@@ -70,6 +70,17 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                                     ty.params() == [ValType::I32; 5]
                                         && ty.results() == [ValType::I32]
                                 }
+                                ("__linker__", "file_io") => {
+                                    ty.params()
+                                        == [
+                                            ValType::I32,
+                                            ValType::I32,
+                                            ValType::I32,
+                                            ValType::I32,
+                                            ValType::I64,
+                                        ]
+                                        && ty.results() == [ValType::I64]
+                                }
                                 ("__linker__", "async_lift") => {
                                     ty.params().is_empty() && ty.results() == [ValType::I32]
                                 }

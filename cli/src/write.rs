@@ -585,9 +585,13 @@ pub fn merge<'a>(l: &Linked<'a>, kept: &Kept<'a>, options: &crate::Options) -> R
     }
     for t in &synthesized {
         code.function(&match t {
-            Target::Stub { errno, .. } => {
+            Target::Stub { errno, ty } => {
                 let mut f = Function::new([]);
-                f.instructions().i32_const(*errno).end();
+                match ty.results() {
+                    [wasmparser::ValType::I64] => f.instructions().i64_const(*errno as i64),
+                    _ => f.instructions().i32_const(*errno),
+                };
+                f.instructions().end();
                 f
             }
             Target::Curried { func, consts, ty } => {
