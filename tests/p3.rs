@@ -293,20 +293,21 @@ fn free_port() -> u16 {
 
 #[test]
 fn tcp_echo() {
-    echo("", &["300000", "1"], 4);
+    echo("", &["300000", "1"], 4, true);
 }
 
 #[test]
 fn udp_echo() {
-    // Each client sends 3 datagrams.
-    echo("udp-", &["3"], 6);
+    // Each client sends 3 datagrams. (The standard flavour has no UDP.)
+    echo("udp-", &["3"], 6, false);
 }
 
 /// WASI 0.3's sockets: natively with the network inherited; adapted on
-/// iwasm, the runtime with sockets (wamr flavour). Each server (native,
-/// adapted) serves a native and an adapted client, once per `sizes`
-/// (bytes, or datagrams), `served` connections or datagrams in all.
-fn echo(kind: &str, sizes: &[&str], served: u32) {
+/// iwasm, the runtime with sockets (wamr flavour), and with `standard`, a
+/// server on the embedded engine given its listener (`--tcplisten`). Each
+/// server serves a native and an adapted client, once per `sizes` (bytes,
+/// or datagrams), `served` connections or datagrams in all.
+fn echo(kind: &str, sizes: &[&str], served: u32, standard: bool) {
     let wasm = example("p3-tcp-echo");
     let native_net = || {
         let mut cmd = Command::new(find(Runtime::Wasmtime, None).unwrap());
@@ -321,9 +322,24 @@ fn echo(kind: &str, sizes: &[&str], served: u32) {
     };
     let dir = temp_dir(&format!("p3-{kind}echo"));
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
-    for (server_name, server) in [("native", native_net()), ("iwasm", iwasm())] {
+    let embedded = |port: &str| {
+        let mut cmd = adapted(Runtime::Embedded);
+        cmd.arg("--tcplisten")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(&wasm);
+        cmd
+    };
+    let mut servers = vec!["native", "iwasm"];
+    if standard {
+        servers.push("embedded");
+    }
+    for server_name in servers {
         let port = free_port().to_string();
-        let mut server = server;
+        let mut server = match server_name {
+            "native" => native_net(),
+            "iwasm" => iwasm(),
+            _ => embedded(&port),
+        };
         server
             .arg(format!("{kind}server"))
             .arg(&port)
@@ -374,11 +390,16 @@ fn echo(kind: &str, sizes: &[&str], served: u32) {
             );
         }
     }
-    assert_eq!(
-        String::from_utf8_lossy(&by("iwasm server")),
-        String::from_utf8_lossy(&by("native server")),
-        "the adapted server"
-    );
+    for adapted_server in ["iwasm server", "embedded server"]
+        .iter()
+        .filter(|s| standard || s.starts_with("iwasm"))
+    {
+        assert_eq!(
+            String::from_utf8_lossy(&by(adapted_server)),
+            String::from_utf8_lossy(&by("native server")),
+            "the adapted server: {adapted_server}"
+        );
+    }
 }
 
 #[test]
