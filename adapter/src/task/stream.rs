@@ -520,7 +520,10 @@ fn start(c: u32, op: Pending) -> Option<u32> {
             r
         }
         // The host reads (and drops) what it is given.
-        Side::Host if op.write => Some(COMPLETED | op.n << 4),
+        Side::Host if op.write => Some(match ch.future {
+            true => COMPLETED,
+            false => COMPLETED | op.n << 4,
+        }),
         Side::Host => match ch.value {
             Some(v) => {
                 let n = ch.elem as usize;
