@@ -110,6 +110,7 @@ fn main() -> anyhow::Result<()> {
 const WAITS: &[(&str, &str)] = &[
     ("monotonic-clock", "[async-lower]wait-for"),
     ("monotonic-clock", "[async-lower]wait-until"),
+    ("types", "[async-lower][method]udp-socket.receive"),
 ];
 
 /// A sync call's argument, from the async shim's parameters.

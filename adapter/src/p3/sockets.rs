@@ -7,8 +7,8 @@
 //! stream of sockets, accepted as the program reads it (waiting in the event
 //! loop for the listener to be readable). UDP keeps 0.2's datagram streams
 //! for the socket's `send` and `receive` (made when first needed, again on
-//! `connect`/`disconnect`); a `receive` with nothing there waits for the
-//! socket, in the call (the event loop does not run meanwhile). Error codes
+//! `connect`/`disconnect`); a `receive` lowered async with nothing there is
+//! a subtask the event loop ends when the socket is readable. Error codes
 //! are variants with `other`, mapped by name.
 
 use super::{same, unit, Area};
@@ -173,6 +173,39 @@ pub fn finish_send(h: i32) {
     if let crate::io::Pos::Socket(socket) = state::table().get::<crate::io::OutputStream>(h).pos {
         let mut area = Area::new();
         unsafe { tcp2::tcp_socket_shutdown(socket, 1, area.0.as_mut_ptr() as i32) };
+    }
+}
+
+/// Receives the next datagram of UDP socket `h` into the return area
+/// `ret` (a `result<tuple<list<u8>, ip-socket-address>, error-code>`), or
+/// the error; `false` if none is there yet.
+pub unsafe fn try_udp_receive(h: i32, ret: i32) -> bool {
+    let fail = |e: u8| {
+        put(ret, 0, 1u8);
+        put(ret, 4, from_v2(e));
+        put(ret, 8, 0u8);
+        true
+    };
+    if udp_streams(h).is_none() {
+        let mut area = Area::new();
+        let r = area.0.as_mut_ptr() as i32;
+        new_udp_streams(h, 0, 0, [0; 11], r);
+        if get::<u8>(r, 0) != 0 {
+            return fail(get(r, 1));
+        }
+    }
+    let (input, _) = udp_streams(h).unwrap_or_default();
+    match udp2::receive(input as i32, 1) {
+        Ok(mut got) => match got.pop() {
+            Some((data, from)) => {
+                put(ret, 0, 0u8);
+                crate::abi::put_string(ret + 4, &data);
+                from.put(ret + 12);
+                true
+            }
+            None => false,
+        },
+        Err(e) => fail(e),
     }
 }
 
@@ -518,42 +551,28 @@ pub mod udp {
     }
 
     /// `result<tuple<list<u8>, ip-socket-address>, error-code>`: the next
-    /// datagram, waited for (its data straight into a list of the
-    /// program's).
+    /// datagram (its data straight into a list of the program's), waited
+    /// for in the call (lowered sync).
     pub unsafe fn udp_socket_receive(h: i32, ret: i32) {
-        let mut area = Area::new();
-        let r = area.0.as_mut_ptr() as i32;
-        if udp_streams(h).is_none() {
-            new_udp_streams(h, 0, 0, [0; 11], r);
-            if get::<u8>(r, 0) != 0 {
-                put(ret, 0, 1u8);
-                put(ret, 4, from_v2(get(r, 1)));
-                put(ret, 8, 0u8);
-                return;
-            }
-        }
-        let (input, _) = udp_streams(h).unwrap_or_default();
-        loop {
-            match udp2::receive(input as i32, 1) {
-                Ok(mut got) => {
-                    if let Some((data, from)) = got.pop() {
-                        put(ret, 0, 0u8);
-                        crate::abi::put_string(ret + 4, &data);
-                        from.put(ret + 12);
-                        return;
-                    }
-                }
-                Err(e) => {
-                    put(ret, 0, 1u8);
-                    put(ret, 4, from_v2(e));
-                    put(ret, 8, 0u8);
-                    return;
-                }
-            }
+        while !try_udp_receive(h, ret) {
+            let (input, _) = udp_streams(h).unwrap_or_default();
             let p = udp2::incoming_datagram_stream_subscribe(input as i32);
             crate::io::poll::pollable_block(p);
             crate::io::poll::drop_pollable(p);
         }
+    }
+
+    /// Lowered async: at once if a datagram is there, else a subtask the
+    /// event loop ends when the socket has one.
+    pub unsafe fn async_udp_socket_receive(h: i32, ret: i32) -> i32 {
+        if try_udp_receive(h, ret) {
+            return 2;
+        }
+        let fd = state::table()
+            .get::<crate::table::UdpSocket>(h)
+            .fd()
+            .unwrap_or(0);
+        crate::task::wait_fd(crate::task::Then::UdpReceive { fd, socket: h, ret })
     }
 
     getter!(udp_socket_get_local_address => udp2::udp_socket_local_address, 4, 4, 32);

@@ -51,6 +51,10 @@ fn udp(handle: i32) -> &'static mut UdpSocket {
 }
 
 impl UdpSocket {
+    pub fn fd(&self) -> Option<Fd> {
+        self.fd
+    }
+
     /// The fd to ask for options, when the host has the call.
     fn host(&self) -> Option<Fd> {
         self.fd.filter(|_| wamr())

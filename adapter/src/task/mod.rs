@@ -49,14 +49,25 @@ pub struct Waitable {
 
 pub struct WaitableSet;
 
-/// A call of an async-lowered import that did not finish at once: here, a
-/// wait for the monotonic clock to reach `deadline`.
+/// A call of an async-lowered import that did not finish at once: a wait
+/// for the monotonic clock to reach `deadline`, or for an fd to be
+/// readable, then `then`.
 pub struct Subtask {
     pub w: Waitable,
     pub state: u32,
     pub deadline: u64,
+    pub then: Then,
     /// Its resolution was delivered: it may be dropped.
     pub delivered: bool,
+}
+
+/// What a subtask does once its fd is readable.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Then {
+    /// Nothing: it waits for the clock.
+    Timer,
+    /// A UDP `receive` of socket `socket` (fd `fd`), into return area `ret`.
+    UdpReceive { fd: u32, socket: i32, ret: i32 },
 }
 
 /// An `error-context`: its debug message.
@@ -180,15 +191,19 @@ pub fn block_until(mut done: impl FnMut() -> bool) {
 pub fn host_round(block: bool) -> bool {
     const TIMER: u64 = u64::MAX;
     let mut deadline: Option<u64> = None;
-    state::table().find(|_, e| {
+    let mut subs: Vec<wasi::Subscription> = Vec::new();
+    state::table().find(|h, e| {
         if let Entry::Subtask(s) = e {
-            if s.state == STARTED {
-                deadline = Some(deadline.map_or(s.deadline, |d| d.min(s.deadline)));
+            match s.then {
+                _ if s.state != STARTED => {}
+                Then::Timer => deadline = Some(deadline.map_or(s.deadline, |d| d.min(s.deadline))),
+                Then::UdpReceive { fd, .. } => {
+                    subs.push(p1::fd_subscription(SUBTASK_FD | h as u64, fd, false))
+                }
             }
         }
         false
     });
-    let mut subs: Vec<wasi::Subscription> = Vec::new();
     for (i, c) in task().channels.iter().enumerate() {
         if let Some(fd) = c.as_ref().and_then(Channel::blocked_source) {
             subs.push(p1::fd_subscription(i as u64, fd, false));
@@ -214,12 +229,15 @@ pub fn host_round(block: bool) -> bool {
         _ => subs.iter().map(|s| s.userdata).collect(),
     };
     for r in ready.into_iter().filter(|&r| r != TIMER) {
-        stream::source_ready(r as u32);
+        match r & SUBTASK_FD {
+            0 => stream::source_ready(r as u32),
+            _ => subtask_ready(r as u32),
+        }
     }
     let now = p1::monotonic_now();
     state::table().find(|_, e| {
         if let Entry::Subtask(s) = e {
-            if s.state == STARTED && s.deadline <= now {
+            if s.state == STARTED && s.then == Then::Timer && s.deadline <= now {
                 s.state = RETURNED;
                 s.w.event = Some((EVENT_SUBTASK, RETURNED));
             }
@@ -227,6 +245,45 @@ pub fn host_round(block: bool) -> bool {
         false
     });
     true
+}
+
+/// Userdata of a subscription for a subtask's fd (the rest: its handle).
+const SUBTASK_FD: u64 = 1 << 40;
+
+/// Subtask `h`'s fd is readable: it does what it waited to do, and returns
+/// if that is done.
+fn subtask_ready(h: u32) {
+    let Entry::Subtask(s) = state::table().entry(h as i32) else {
+        return;
+    };
+    let done = match s.then {
+        Then::UdpReceive { socket, ret, .. } if s.state == STARTED => unsafe {
+            crate::p3::sockets::try_udp_receive(socket, ret)
+        },
+        _ => false,
+    };
+    if done {
+        if let Entry::Subtask(s) = state::table().entry(h as i32) {
+            s.state = RETURNED;
+            s.w.event = Some((EVENT_SUBTASK, RETURNED));
+        }
+    }
+}
+
+/// An async-lowered call that waits for `fd` to be readable, then does
+/// `then`: a subtask.
+pub fn wait_fd(then: Then) -> i32 {
+    let h = state::table().insert(
+        Entry::Subtask(Subtask {
+            w: Waitable::default(),
+            state: STARTED,
+            deadline: 0,
+            then,
+            delivered: false,
+        }),
+        0,
+    );
+    (STARTED | (h as u32) << 4) as i32
 }
 
 /// An async-lowered wait for the monotonic clock to reach `deadline`:
@@ -240,6 +297,7 @@ pub fn wait_until(deadline: u64) -> i32 {
             w: Waitable::default(),
             state: STARTED,
             deadline,
+            then: Then::Timer,
             delivered: false,
         }),
         0,
