@@ -166,6 +166,11 @@ pub const ASYNC: &str = "wasi-downlevel:async#";
 /// The adapter's stream operation on a file (`__linker__.file_io`).
 const FILE_IO: &str = "wasi-downlevel:file-io";
 
+/// The 0.3 streams' socket and listing operations (`__linker__.p3_sockets`,
+/// `p3_listing`).
+const P3_SOCKETS: &str = "wasi-downlevel:p3-sockets";
+const P3_LISTING: &str = "wasi-downlevel:p3-listing";
+
 /// The adapter's stream operation on a TCP socket (`__linker__.tcp_io`).
 const TCP_IO: &str = "wasi-downlevel:tcp-io";
 
@@ -208,6 +213,10 @@ struct Linker<'g, 'a> {
     tcp: bool,
     /// Whether the program can open a stream on a file.
     files: bool,
+    /// Whether it can make a WASI 0.3 socket, and list a directory
+    /// through WASI 0.3.
+    sockets3: bool,
+    listing3: bool,
 }
 
 pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Result<Linked<'a>> {
@@ -236,6 +245,8 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
         reallocs: Vec::new(),
         tcp: false,
         files: false,
+        sockets3: false,
+        listing3: false,
     };
     if graph.bare {
         l.bare_checks()?;
@@ -394,20 +405,29 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
                     None => Target::Missing(format!("the adapter does not export {TCP_IO}")),
                 }
             }
-            ("__linker__", "file_io") if l.files => {
-                match l.module(adapter).export(FILE_IO, ExternalKind::Func) {
-                    Some(index) => Target::Def {
+            // The stream paths of a kind, bound only where the program can
+            // make a stream of that kind; else stubs, never called (or, for
+            // the socket's no-op calls, ignored).
+            ("__linker__", name @ ("file_io" | "p3_sockets" | "p3_listing")) => {
+                let (wanted, export) = match name {
+                    "file_io" => (l.files, FILE_IO),
+                    "p3_sockets" => (l.sockets3, P3_SOCKETS),
+                    _ => (l.listing3, P3_LISTING),
+                };
+                match l.module(adapter).export(export, ExternalKind::Func) {
+                    Some(index) if wanted => Target::Def {
                         part: adapter,
                         index,
                     },
-                    None => Target::Missing(format!("the adapter does not export {FILE_IO}")),
+                    None if wanted => {
+                        Target::Missing(format!("the adapter does not export {export}"))
+                    }
+                    _ => Target::Stub {
+                        errno: -58, // `notsup`
+                        ty: l.module(adapter).types[imp.ty as usize].clone(),
+                    },
                 }
             }
-            // Never called: without a file stream no stream is on a file.
-            ("__linker__", "file_io") => Target::Stub {
-                errno: -58, // `notsup`
-                ty: l.module(adapter).types[imp.ty as usize].clone(),
-            },
             // Never called: without a TCP socket no stream is on one.
             ("__linker__", "tcp_io") => Target::Stub {
                 errno: -58, // `notsup`
@@ -727,6 +747,10 @@ impl<'g, 'a> Linker<'g, 'a> {
                     | "[method]descriptor.write-via-stream"
                     | "[method]descriptor.append-via-stream"
             );
+        self.sockets3 |= iface == "wasi:sockets/types" && v[1] == 3;
+        self.listing3 |= iface == "wasi:filesystem/types"
+            && v[1] == 3
+            && field == "[method]descriptor.read-directory";
         // 0.2 creates TCP sockets in their own interface, 0.3 in `types`.
         self.tcp |= iface == "wasi:sockets/tcp-create-socket"
             || (iface == "wasi:sockets/types" && field == "[static]tcp-socket.create");

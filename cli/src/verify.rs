@@ -81,6 +81,14 @@ pub fn verify(wasm: &[u8], expected: &[Expected]) -> Result<()> {
                                         ]
                                         && ty.results() == [ValType::I64]
                                 }
+                                ("__linker__", "p3_sockets") => {
+                                    ty.params() == [ValType::I32; 4]
+                                        && ty.results() == [ValType::I32]
+                                }
+                                ("__linker__", "p3_listing") => {
+                                    ty.params() == [ValType::I32; 3]
+                                        && ty.results() == [ValType::I32]
+                                }
                                 ("__linker__", "async_lift") => {
                                     ty.params().is_empty() && ty.results() == [ValType::I32]
                                 }

@@ -90,6 +90,22 @@ pub fn next_entry(h: i32, at: i32) -> Result<bool, u8> {
     }
 }
 
+/// The listing operations of `task::stream` (`__linker__.p3_listing`).
+#[export_name = "wasi-downlevel:p3-listing"]
+pub unsafe extern "C" fn listing_op(what: i32, h: i32, at: i32) -> i32 {
+    use crate::task::stream::listing::*;
+    match what {
+        NEXT => match next_entry(h, at) {
+            Ok(more) => more as i32,
+            Err(code) => 2 + code as i32,
+        },
+        _ => {
+            v2::drop_directory_entry_stream(h);
+            0
+        }
+    }
+}
+
 /// A 0.2 stream's handle from its `result<own<T>, error-code>`, or the 0.3
 /// error.
 unsafe fn handle(call: impl FnOnce(i32)) -> Result<u32, u8> {

@@ -209,6 +209,26 @@ pub unsafe fn try_udp_receive(h: i32, ret: i32) -> bool {
     }
 }
 
+/// The socket operations of `task::stream` (`__linker__.p3_sockets`).
+#[export_name = "wasi-downlevel:p3-sockets"]
+pub unsafe extern "C" fn host_op(what: i32, a: i32, b: i32, c: i32) -> i32 {
+    use crate::task::stream::sockets::*;
+    match what {
+        ACCEPT => accept_into(a, b as u32, c as u32).map_or(-1, |k| k as i32),
+        LISTENER_FD => listener_fd(a).map_or(-1, |fd| fd as i32),
+        FINISH_SEND => {
+            finish_send(a);
+            0
+        }
+        REAP => {
+            reap();
+            0
+        }
+        UDP_RECEIVE => try_udp_receive(a, b) as i32,
+        _ => error_code(crate::p1::errno(a)) as i32,
+    }
+}
+
 /// Drops the sockets the program dropped whose streams have all gone.
 pub fn reap() {
     let doomed = &mut state::task().doomed;

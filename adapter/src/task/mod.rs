@@ -257,9 +257,9 @@ fn subtask_ready(h: u32) {
         return;
     };
     let done = match s.then {
-        Then::UdpReceive { socket, ret, .. } if s.state == STARTED => unsafe {
-            crate::p3::sockets::try_udp_receive(socket, ret)
-        },
+        Then::UdpReceive { socket, ret, .. } if s.state == STARTED => {
+            stream::sockets::op(stream::sockets::UDP_RECEIVE, socket, ret, 0) == 1
+        }
         _ => false,
     };
     if done {

@@ -14,6 +14,43 @@ use super::{
 use crate::table::{Entry, Fd};
 use crate::{p1, state, trap, trap_at, OrTrap, Text};
 
+#[link(wasm_import_module = "__linker__")]
+extern "C" {
+    /// `crate::p3::sockets::host_op` when the program can make a WASI 0.3
+    /// socket, else a stub: so a program without them keeps none of their
+    /// paths (no stream side is a socket then; the stub's answer to the
+    /// no-op calls is ignored).
+    fn p3_sockets(op: i32, a: i32, b: i32, c: i32) -> i32;
+    /// `crate::p3::filesystem::listing_op` when the program can list a
+    /// directory through WASI 0.3, else a stub (no side is a listing then).
+    fn p3_listing(op: i32, h: i32, at: i32) -> i32;
+}
+
+/// A socket's operation, for the streams and the event loop here.
+pub mod sockets {
+    pub const ACCEPT: i32 = 0;
+    pub const LISTENER_FD: i32 = 1;
+    pub const FINISH_SEND: i32 = 2;
+    pub const REAP: i32 = 3;
+    pub const UDP_RECEIVE: i32 = 4;
+    pub const ERROR_CODE: i32 = 5;
+
+    pub fn op(op: i32, a: i32, b: i32, c: i32) -> i32 {
+        unsafe { super::p3_sockets(op, a, b, c) }
+    }
+}
+
+/// A listing's operation: the next entry (written at `at`: 1, the end: 0,
+/// an error: 2 + its code), or dropping it.
+pub mod listing {
+    pub const NEXT: i32 = 0;
+    pub const DROP: i32 = 1;
+
+    pub fn op(op: i32, h: i32, at: i32) -> i32 {
+        unsafe { super::p3_listing(op, h, at) }
+    }
+}
+
 /// Copy results.
 const COMPLETED: u32 = 0;
 const DROPPED: u32 = 1;
@@ -300,7 +337,7 @@ fn error(c: u32, e: p1::Errno) -> u8 {
         Errors::Cli if e == wasi::ERRNO_PIPE => 2,
         Errors::Cli => 0,
         Errors::Filesystem => crate::p3::filesystem::error_code(e),
-        Errors::Sockets => crate::p3::sockets::error_code(e),
+        Errors::Sockets => sockets::op(sockets::ERROR_CODE, e.raw() as i32, 0, 0) as u8,
     }
 }
 
@@ -311,16 +348,18 @@ fn release(side: Side) {
             Side::Input(h) => crate::io::streams::drop_input_stream(h as i32),
             Side::Output(h) => {
                 // The end of a connection's send stream is its FIN.
-                crate::p3::sockets::finish_send(h as i32);
+                sockets::op(sockets::FINISH_SEND, h as i32, 0, 0);
                 crate::io::streams::drop_output_stream(h as i32)
             }
-            Side::Entries(h) => crate::filesystem::types::drop_directory_entry_stream(h as i32),
+            Side::Entries(h) => {
+                listing::op(listing::DROP, h as i32, 0);
+            }
             _ => {}
         }
     }
     // A socket the program dropped may go with its last stream.
     if matches!(side, Side::Input(_) | Side::Output(_)) {
-        crate::p3::sockets::reap();
+        sockets::op(sockets::REAP, 0, 0, 0);
     }
 }
 
@@ -391,10 +430,10 @@ fn from_host(c: u32, p: &Pending, ready: bool) -> Option<u32> {
     Some(match channel(c).writer {
         Side::Source(fd) if !ready && would_block(fd) => return None,
         Side::Source(fd) => from_source(c, fd, p),
-        Side::Accept(s) => match crate::p3::sockets::accept_into(s as i32, p.ptr, p.n) {
-            Ok(0) => return None,
-            Ok(k) => COMPLETED | k << 4,
-            Err(()) => {
+        Side::Accept(s) => match sockets::op(sockets::ACCEPT, s as i32, p.ptr as i32, p.n as i32) {
+            0 => return None,
+            k if k > 0 => COMPLETED | (k as u32) << 4,
+            _ => {
                 host_ended(c, false, Ok(()));
                 DROPPED
             }
@@ -422,14 +461,14 @@ fn from_host(c: u32, p: &Pending, ready: bool) -> Option<u32> {
             let mut end = None;
             while k < p.n {
                 let at = p.ptr + k * channel(c).elem;
-                match crate::p3::filesystem::next_entry(h as i32, at as i32) {
-                    Ok(true) => k += 1,
-                    Ok(false) => {
+                match listing::op(listing::NEXT, h as i32, at as i32) {
+                    1 => k += 1,
+                    0 => {
                         end = Some(Ok(()));
                         break;
                     }
-                    Err(code) => {
-                        end = Some(Err(code));
+                    e => {
+                        end = Some(Err((e - 2) as u8));
                         break;
                     }
                 }
@@ -476,7 +515,10 @@ impl Channel {
             (Side::Input(h), Some(_)) => {
                 Some(state::table().get::<crate::io::InputStream>(h as i32).fd)
             }
-            (Side::Accept(s), Some(_)) => crate::p3::sockets::listener_fd(s as i32),
+            (Side::Accept(s), Some(_)) => {
+                let fd = sockets::op(sockets::LISTENER_FD, s as i32, 0, 0);
+                (fd >= 0).then_some(fd as Fd)
+            }
             _ => None,
         }
     }
