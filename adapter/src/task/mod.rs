@@ -458,8 +458,8 @@ pub unsafe extern "C" fn subtask_cancel(_async: i32, h: i32) -> i32 {
     }
     if s.state == STARTED {
         s.state = CANCELLED_BEFORE_RETURNED;
-        s.w.event = None;
     }
+    // Its final state is delivered here, not as an event.
     s.delivered = true;
     s.w.event = None;
     s.state as i32
