@@ -847,7 +847,10 @@ fn main() {
             ("hello", "`hello` (std: stdio, args, env, clocks, random)"),
             ("fs", "`fs` (std::fs)"),
             ("tcp-echo", "`tcp-echo` (std::net)"),
-            ("p3-cli", "`p3-cli` (WASI 0.3: stdio streams, clocks, random)"),
+            (
+                "p3-cli",
+                "`p3-cli` (WASI 0.3: stdio streams, clocks, random)",
+            ),
         ] {
             let component =
                 std::fs::read(examples.join(format!("wasm32-wasip2/release/{name}.wasm")))
