@@ -148,12 +148,7 @@ fn arg(a: &wit_abi::Arg) -> String {
 }
 
 fn flat_of(l: wit_abi::Load) -> &'static str {
-    match l {
-        wit_abi::Load::I64 => "i64",
-        wit_abi::Load::F32 => "f32",
-        wit_abi::Load::F64 => "f64",
-        _ => "i32",
-    }
+    rust(l.flat())
 }
 
 fn rust_load(l: wit_abi::Load) -> &'static str {

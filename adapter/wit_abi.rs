@@ -65,6 +65,18 @@ pub enum Load {
     F64,
 }
 
+impl Load {
+    /// The flat type it loads as.
+    pub fn flat(self) -> Val {
+        match self {
+            Load::I64 => Val::I64,
+            Load::F32 => Val::F32,
+            Load::F64 => Val::F64,
+            _ => Val::I32,
+        }
+    }
+}
+
 /// Where an argument of the sync call comes from.
 #[allow(dead_code)] // the adapter's build script reads it
 #[derive(Clone, Debug)]
@@ -350,16 +362,10 @@ fn variant(
                 per_case.push(plain.collect::<anyhow::Result<Vec<_>>>()?);
             }
             let n = per_case.iter().map(Vec::len).max().unwrap_or(0);
-            let flat = |l: Load| match l {
-                Load::I64 => 1,
-                Load::F32 => 2,
-                Load::F64 => 3,
-                _ => 0,
-            };
             for i in 0..n {
                 let at: Vec<Option<(usize, Load)>> =
                     per_case.iter().map(|c| c.get(i).copied()).collect();
-                let mut kinds = at.iter().flatten().map(|(_, l)| flat(*l));
+                let mut kinds = at.iter().flatten().map(|(_, l)| l.flat());
                 let first = kinds.next();
                 if kinds.any(|k| Some(k) != first) {
                     anyhow::bail!(

@@ -1,6 +1,6 @@
 //! The adapter's state: one struct at the start of the page the linker's
 //! start function grows for the adapter's stack (never the program's data),
-//! initialised on first use, reached through a wasm global that the linker
+//! initialised by that start function, reached through a wasm global that the linker
 //! provides (`__linker__.state_get` becomes a `global.get` in the merged module).
 
 use crate::table::Table;

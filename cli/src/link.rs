@@ -396,20 +396,13 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
             ("__linker__", "enter") => Target::Inline(Inline::SetCurrent),
             ("__linker__", "current") => Target::Inline(Inline::GetCurrent),
             ("__linker__", "text") => Target::Text,
-            ("__linker__", "tcp_io") if l.tcp => {
-                match l.module(adapter).export(TCP_IO, ExternalKind::Func) {
-                    Some(index) => Target::Def {
-                        part: adapter,
-                        index,
-                    },
-                    None => Target::Missing(format!("the adapter does not export {TCP_IO}")),
-                }
-            }
             // The stream paths of a kind, bound only where the program can
-            // make a stream of that kind; else stubs, never called (or, for
-            // the socket's no-op calls, ignored).
-            ("__linker__", name @ ("file_io" | "p3_sockets" | "p3_listing")) => {
+            // make a stream of that kind (so a program without sockets
+            // imports no `sock_*` function); else stubs, never called (or,
+            // for the socket's no-op calls, ignored).
+            ("__linker__", name @ ("tcp_io" | "file_io" | "p3_sockets" | "p3_listing")) => {
                 let (wanted, export) = match name {
+                    "tcp_io" => (l.tcp, TCP_IO),
                     "file_io" => (l.files, FILE_IO),
                     "p3_sockets" => (l.sockets3, P3_SOCKETS),
                     _ => (l.listing3, P3_LISTING),
@@ -428,11 +421,6 @@ pub fn link<'a>(graph: &Graph<'a>, adapter: &'a [u8], options: &Options) -> Resu
                     },
                 }
             }
-            // Never called: without a TCP socket no stream is on one.
-            ("__linker__", "tcp_io") => Target::Stub {
-                errno: -58, // `notsup`
-                ty: l.module(adapter).types[imp.ty as usize].clone(),
-            },
             ("__linker__", "sockets_wamr") => {
                 Target::Inline(Inline::Const((sockets == Sockets::Wamr) as i32))
             }

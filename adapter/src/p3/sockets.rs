@@ -592,7 +592,7 @@ pub mod udp {
             .get::<crate::table::UdpSocket>(h)
             .fd()
             .unwrap_or(0);
-        crate::task::wait_fd(crate::task::Then::UdpReceive { fd, socket: h, ret })
+        crate::task::subtask(crate::task::Wait::UdpReceive { fd, socket: h, ret })
     }
 
     getter!(udp_socket_get_local_address => udp2::udp_socket_local_address, 4, 4, 32);

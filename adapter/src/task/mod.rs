@@ -49,24 +49,22 @@ pub struct Waitable {
 
 pub struct WaitableSet;
 
-/// A call of an async-lowered import that did not finish at once: a wait
-/// for the monotonic clock to reach `deadline`, or for an fd to be
-/// readable, then `then`.
+/// A call of an async-lowered import that did not finish at once.
 pub struct Subtask {
     pub w: Waitable,
     pub state: u32,
-    pub deadline: u64,
-    pub then: Then,
+    pub waits: Wait,
     /// Its resolution was delivered: it may be dropped.
     pub delivered: bool,
 }
 
-/// What a subtask does once its fd is readable.
+/// What a subtask waits for.
 #[derive(Clone, Copy, PartialEq)]
-pub enum Then {
-    /// Nothing: it waits for the clock.
-    Timer,
-    /// A UDP `receive` of socket `socket` (fd `fd`), into return area `ret`.
+pub enum Wait {
+    /// The monotonic clock to reach this instant.
+    Clock(u64),
+    /// Fd `fd` to be readable, for a UDP `receive` of socket `socket` into
+    /// return area `ret`.
     UdpReceive { fd: u32, socket: i32, ret: i32 },
 }
 
@@ -194,10 +192,10 @@ pub fn host_round(block: bool) -> bool {
     let mut subs: Vec<wasi::Subscription> = Vec::new();
     state::table().find(|h, e| {
         if let Entry::Subtask(s) = e {
-            match s.then {
+            match s.waits {
                 _ if s.state != STARTED => {}
-                Then::Timer => deadline = Some(deadline.map_or(s.deadline, |d| d.min(s.deadline))),
-                Then::UdpReceive { fd, .. } => {
+                Wait::Clock(at) => deadline = Some(deadline.map_or(at, |d| d.min(at))),
+                Wait::UdpReceive { fd, .. } => {
                     subs.push(p1::fd_subscription(SUBTASK_FD | h as u64, fd, false))
                 }
             }
@@ -237,14 +235,23 @@ pub fn host_round(block: bool) -> bool {
     let now = p1::monotonic_now();
     state::table().find(|_, e| {
         if let Entry::Subtask(s) = e {
-            if s.state == STARTED && s.then == Then::Timer && s.deadline <= now {
-                s.state = RETURNED;
-                s.w.event = Some((EVENT_SUBTASK, RETURNED));
+            if matches!(s.waits, Wait::Clock(at) if at <= now) {
+                s.returned();
             }
         }
         false
     });
     true
+}
+
+impl Subtask {
+    /// It returns (a wait still pending; one cancelled stays so).
+    fn returned(&mut self) {
+        if self.state == STARTED {
+            self.state = RETURNED;
+            self.w.event = Some((EVENT_SUBTASK, RETURNED));
+        }
+    }
 }
 
 /// Userdata of a subscription for a subtask's fd (the rest: its handle).
@@ -256,29 +263,25 @@ fn subtask_ready(h: u32) {
     let Entry::Subtask(s) = state::table().entry(h as i32) else {
         return;
     };
-    let done = match s.then {
-        Then::UdpReceive { socket, ret, .. } if s.state == STARTED => {
+    let done = match s.waits {
+        Wait::UdpReceive { socket, ret, .. } if s.state == STARTED => {
             stream::sockets::op(stream::sockets::UDP_RECEIVE, socket, ret, 0) == 1
         }
         _ => false,
     };
     if done {
-        if let Entry::Subtask(s) = state::table().entry(h as i32) {
-            s.state = RETURNED;
-            s.w.event = Some((EVENT_SUBTASK, RETURNED));
-        }
+        state::table().get::<Subtask>(h as i32).returned();
     }
 }
 
-/// An async-lowered call that waits for `fd` to be readable, then does
-/// `then`: a subtask.
-pub fn wait_fd(then: Then) -> i32 {
+/// An async-lowered call that did not finish at once: a subtask waiting
+/// for `waits`, which the loop completes; its handle and state packed.
+pub fn subtask(waits: Wait) -> i32 {
     let h = state::table().insert(
         Entry::Subtask(Subtask {
             w: Waitable::default(),
             state: STARTED,
-            deadline: 0,
-            then,
+            waits,
             delivered: false,
         }),
         0,
@@ -287,22 +290,12 @@ pub fn wait_fd(then: Then) -> i32 {
 }
 
 /// An async-lowered wait for the monotonic clock to reach `deadline`:
-/// `RETURNED` if it has, else a subtask that the loop completes.
+/// `RETURNED` if it has, else a subtask.
 pub fn wait_until(deadline: u64) -> i32 {
     if deadline <= p1::monotonic_now() {
         return RETURNED as i32;
     }
-    let h = state::table().insert(
-        Entry::Subtask(Subtask {
-            w: Waitable::default(),
-            state: STARTED,
-            deadline,
-            then: Then::Timer,
-            delivered: false,
-        }),
-        0,
-    );
-    (STARTED | (h as u32) << 4) as i32
+    subtask(Wait::Clock(deadline))
 }
 
 #[link(wasm_import_module = "__linker__")]

@@ -11,6 +11,7 @@ use super::{
     block_until, set_event, task, Waitable, BLOCKED, EVENT_FUTURE_READ, EVENT_FUTURE_WRITE,
     EVENT_STREAM_READ, EVENT_STREAM_WRITE,
 };
+use crate::io::StreamError;
 use crate::table::{Entry, Fd};
 use crate::{p1, state, trap, trap_at, OrTrap, Text};
 
@@ -221,6 +222,13 @@ pub fn host_source(fd: Fd) -> (u32, u32) {
     host_reader(Ok(Side::Source(fd)), 1, Errors::Cli)
 }
 
+/// Takes the readable end `h` of a byte stream from the program for the
+/// host, which writes what it reads to `fd` (`wasi:cli/stdout`'s); the
+/// handle of the future of its outcome.
+pub fn host_sink(h: i32, fd: Fd) -> u32 {
+    host_writer(h, Ok(Side::Sink(fd)), Errors::Cli)
+}
+
 /// A host stream (elements of `elem` bytes) from `writer` with its outcome
 /// future, both read by the program: their handles. A writer that failed
 /// to start (`Err(code)`): the stream ends at once, the outcome is the
@@ -245,17 +253,6 @@ pub fn host_reader(writer: Result<Side, u8>, elem: u32, errors: Errors) -> (u32,
 /// program's writes find the stream dropped); the handle of the future of
 /// its outcome.
 pub fn host_writer(h: i32, reader: Result<Side, u8>, errors: Errors) -> u32 {
-    take_readable(h, reader, errors)
-}
-
-/// Takes the readable end `h` of a byte stream from the program for the
-/// host, which writes what it reads to `fd` (`wasi:cli/stdout`'s); the
-/// handle of the future of its outcome.
-pub fn host_sink(h: i32, fd: Fd) -> u32 {
-    take_readable(h, Ok(Side::Sink(fd)), Errors::Cli)
-}
-
-fn take_readable(h: i32, reader: Result<Side, u8>, errors: Errors) -> u32 {
     let e = state::table().get::<End>(h);
     if !e.readable || e.future {
         trap_at(Text::WrongType, h as u32)
@@ -382,39 +379,32 @@ fn host_ended(c: u32, reader: bool, r: Result<(), u8>) {
     resolve(c, r);
 }
 
-/// Moves `n` elements at `ptr` to the host reader of `c`.
-fn to_host(c: u32, ptr: u32, n: u32) -> u32 {
-    match channel(c).reader {
-        Side::Sink(fd) => to_sink(c, fd, ptr, n),
-        Side::Output(h) => {
-            let s = state::table().get::<crate::io::OutputStream>(h as i32);
-            match crate::io::write(s, ptr as *const u8, n as usize) {
-                Ok(()) => COMPLETED | n << 4,
-                Err(crate::io::StreamError::Closed) => {
-                    host_ended(c, true, Ok(()));
-                    DROPPED
-                }
-                Err(crate::io::StreamError::Failed(e)) => {
-                    let code = error(c, e);
-                    host_ended(c, true, Err(code));
-                    DROPPED
-                }
-            }
-        }
-        _ => DROPPED,
-    }
+/// The payload of a host read or write on `c` that moved `r` elements; one
+/// that found the end or failed ends the host's side (its reader if
+/// `reader`), with that outcome.
+fn host_result(c: u32, reader: bool, r: Result<usize, StreamError>) -> u32 {
+    let outcome = match r {
+        Ok(n) => return COMPLETED | (n as u32) << 4,
+        Err(StreamError::Closed) => Ok(()),
+        Err(StreamError::Failed(e)) => Err(error(c, e)),
+    };
+    host_ended(c, reader, outcome);
+    DROPPED
 }
 
-/// Writes `n` bytes at `ptr` to `fd`, the reader of `c`.
-fn to_sink(c: u32, fd: Fd, ptr: u32, n: u32) -> u32 {
-    match p1::write_all(fd, ptr as *const u8, n as usize) {
-        Ok(()) => COMPLETED | n << 4,
-        Err(e) => {
-            let code = error(c, e);
-            host_ended(c, true, Err(code));
-            DROPPED
-        }
-    }
+/// Moves `n` elements at `ptr` to the host reader of `c`.
+fn to_host(c: u32, ptr: u32, n: u32) -> u32 {
+    let (buf, len) = (ptr as *const u8, n as usize);
+    let r = match channel(c).reader {
+        Side::Sink(fd) => p1::write_all(fd, buf, len).map_err(StreamError::Failed),
+        Side::Output(h) => crate::io::write(
+            state::table().get::<crate::io::OutputStream>(h as i32),
+            buf,
+            len,
+        ),
+        _ => return DROPPED,
+    };
+    host_result(c, true, r.map(|()| len))
 }
 
 /// Whether a read of `fd` would wait now.
@@ -429,7 +419,13 @@ fn would_block(fd: Fd) -> bool {
 fn from_host(c: u32, p: &Pending, ready: bool) -> Option<u32> {
     Some(match channel(c).writer {
         Side::Source(fd) if !ready && would_block(fd) => return None,
-        Side::Source(fd) => from_source(c, fd, p),
+        Side::Source(fd) => {
+            let r = match p1::read(fd, p.ptr as *mut u8, p.n as usize) {
+                Ok(0) => Err(StreamError::Closed),
+                r => r.map_err(StreamError::Failed),
+            };
+            host_result(c, false, r)
+        }
         Side::Accept(s) => match sockets::op(sockets::ACCEPT, s as i32, p.ptr as i32, p.n as i32) {
             0 => return None,
             k if k > 0 => COMPLETED | (k as u32) << 4,
@@ -443,18 +439,8 @@ fn from_host(c: u32, p: &Pending, ready: bool) -> Option<u32> {
             if !ready && s.may_block && would_block(s.fd) {
                 return None;
             }
-            match crate::io::read_into(s, p.ptr as *mut u8, p.n as usize, true) {
-                Ok(k) => COMPLETED | (k as u32) << 4,
-                Err(crate::io::StreamError::Closed) => {
-                    host_ended(c, false, Ok(()));
-                    DROPPED
-                }
-                Err(crate::io::StreamError::Failed(e)) => {
-                    let code = error(c, e);
-                    host_ended(c, false, Err(code));
-                    DROPPED
-                }
-            }
+            let r = crate::io::read_into(s, p.ptr as *mut u8, p.n as usize, true);
+            host_result(c, false, r)
         }
         Side::Entries(h) => {
             let mut k = 0;
@@ -488,22 +474,6 @@ fn from_host(c: u32, p: &Pending, ready: bool) -> Option<u32> {
         }
         _ => DROPPED,
     })
-}
-
-/// Reads into the pending read `p` from `fd`, the writer of `c`.
-fn from_source(c: u32, fd: Fd, p: &Pending) -> u32 {
-    match p1::read(fd, p.ptr as *mut u8, p.n as usize) {
-        Ok(0) => {
-            host_ended(c, false, Ok(()));
-            DROPPED
-        }
-        Ok(k) => COMPLETED | (k as u32) << 4,
-        Err(e) => {
-            let code = error(c, e);
-            host_ended(c, false, Err(code));
-            DROPPED
-        }
-    }
 }
 
 impl Channel {

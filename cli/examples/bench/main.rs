@@ -339,17 +339,10 @@ fn p3_copy(examples: &Path, work: &Path, data: &Path, file: &Path, mib: u64, rep
     println!("| runtime | 0.2 `copy` s | 0.3 `p3-copy` s | 0.3 / 0.2 |");
     println!("|---|---|---|---|");
     let adapt = |name: &str| {
-        let input = std::fs::read(examples.join(format!("wasm32-wasip2/release/{name}.wasm")))
-            .expect("run `make examples`");
-        let out = work.join(format!("{name}.p1.wasm"));
-        std::fs::write(
-            &out,
-            wasi_downlevel::adapt(&input, &Default::default())
-                .unwrap()
-                .wasm,
+        programs::adapted(
+            work,
+            &examples.join(format!("wasm32-wasip2/release/{name}.wasm")),
         )
-        .unwrap();
-        out
     };
     let (v2, v3) = (adapt("copy"), adapt("p3-copy"));
     let a2 = args(&["/data/big.bin", "/data/copy2.bin"]);

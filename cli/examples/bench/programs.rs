@@ -200,11 +200,15 @@ fn programs(work: &Path) -> Vec<Program> {
 }
 
 /// Adapts `p2` into `work`, once per run of the bench.
-fn adapted(work: &Path, p2: &Path) -> PathBuf {
+pub fn adapted(work: &Path, p2: &Path) -> PathBuf {
     let name = p2.file_stem().unwrap().to_string_lossy();
     let out = work.join(format!("{name}.adapted.wasm"));
-    let input = std::fs::read(p2)
-        .unwrap_or_else(|e| panic!("{}: {e}: run `make bench-programs`", p2.display()));
+    let input = std::fs::read(p2).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: run `make bench-programs` (or `make examples`)",
+            p2.display()
+        )
+    });
     std::fs::write(
         &out,
         wasi_downlevel::adapt(&input, &Default::default())
